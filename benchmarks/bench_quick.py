@@ -1,0 +1,142 @@
+"""Benchmark: the quick preset on the 4 sample demonstrations with the bundled model, end to end.
+
+Prints time per phase, sampling tokens/s, DPO s/step and peak RSS; then draws the first round's
+samples again the reference code's way (a transformers text-generation pipeline, batch_size 2,
+num_return_sequences per prompt, max_new_tokens 1024) and our way, in this same process, and prints
+both wall times, their ratio and the share of samples each way cut at its length cap; then times a
+streamed compose (first token latency, tokens/s).
+
+    python benchmarks/bench_quick.py [--quantization nf4] [--skip-reference]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from ditto_desk.core.config import preset
+from ditto_desk.core.engine import DittoRun
+from ditto_desk.core.generate import WriteOptions, Writer
+from ditto_desk.core.importers import import_paths
+from ditto_desk.core.models import ModelSettings, load_model
+from ditto_desk.core.sampling import draw_samples
+
+SAMPLES = Path(__file__).resolve().parent.parent / "resources" / "samples"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def reference_way(model, tokenizer, prompts: list[str], n: int, max_new_tokens: int) -> tuple[float, list[bool]]:
+    """The reference code's sampler: a text-generation pipeline, batch 2, n return sequences per prompt."""
+    from transformers import pipeline
+
+    generator = pipeline("text-generation", model=model, tokenizer=tokenizer, batch_size=2, device=model.device)
+    start = time.monotonic()
+    cut: list[bool] = []
+    for prompt in prompts:
+        outputs = generator(
+            prompt,
+            do_sample=True,
+            temperature=1.0,
+            num_return_sequences=n,
+            max_new_tokens=max_new_tokens,
+            return_full_text=False,
+            pad_token_id=tokenizer.pad_token_id,
+        )
+        for out in outputs:
+            n_tokens = len(tokenizer(out["generated_text"], add_special_tokens=False)["input_ids"])
+            cut.append(n_tokens >= max_new_tokens - 1)
+    return time.monotonic() - start, cut
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quantization", default="nf4")
+    parser.add_argument("--skip-reference", action="store_true")
+    args = parser.parse_args()
+    demos = import_paths(sorted(SAMPLES.iterdir())).demonstrations
+    config = preset("quick")
+    print(f"torch threads: {torch.get_num_threads()}, demonstrations: {len(demos)}, preset quick: {config}")
+
+    t0 = time.monotonic()
+    loaded = load_model(ModelSettings(quantization=args.quantization))
+    load_s = time.monotonic() - t0
+    run = DittoRun(loaded, demos, config)
+    run.run()
+    with tempfile.TemporaryDirectory() as folder:
+        run.write_adapter(Path(folder))
+    total_s = time.monotonic() - t0
+    stats = run.stats
+    rss_training = peak_rss_mb()
+    sample_entries = [e for e in stats.log if e["phase"] == "sample"]
+    tokens = sum(e["tokens"] for e in sample_entries)
+    dpo_steps = sum(1 for e in stats.log if e["phase"] == "dpo")
+    print(f"\n== quick preset, {loaded.describe()} ==")
+    print(f"model load            {load_s:7.1f} s")
+    for phase, seconds in stats.phase_seconds.items():
+        print(f"{phase:21s} {seconds:7.1f} s")
+    print(f"end to end            {total_s:7.1f} s   (target <= 180 s)")
+    print(
+        f"sampling              {tokens / stats.phase_seconds['sample']:7.1f} tokens/s "
+        f"({stats.samples_drawn} samples, {tokens} tokens, cap {run.max_new_tokens}, {stats.samples_cut} cut)"
+    )
+    print(f"DPO                   {stats.phase_seconds['dpo'] / max(dpo_steps, 1):7.1f} s/step ({dpo_steps} steps)")
+    print(f"peak RSS              {rss_training:7.0f} MB  (target <= 3072 MB)")
+
+    if not args.skip_reference:
+        model, tokenizer = run.model, loaded.tokenizer
+        chat = [
+            tokenizer.apply_chat_template(
+                [{"role": "user", "content": d.prompt}], tokenize=False, add_generation_prompt=True
+            )
+            for d in demos
+        ]
+        torch.manual_seed(0)
+        start = time.monotonic()
+        ours = draw_samples(
+            model, tokenizer, run.prompts, config.n_samples, run.max_new_tokens, 1.0, config.sample_batch_size, 0
+        )
+        ours_s = time.monotonic() - start
+        ref_s, ref_cut = reference_way(model, tokenizer, chat, config.n_samples, 1024)
+        print(f"\n== drawing {len(ours)} samples ({config.n_samples} per prompt, temperature 1) ==")
+        print(
+            f"reference way (pipeline, batch 2, 1024 new tokens) {ref_s:7.1f} s, "
+            f"cut at cap {sum(ref_cut) / len(ref_cut):.0%}"
+        )
+        print(
+            f"our way (batch {config.sample_batch_size}, cap {run.max_new_tokens})            {ours_s:7.1f} s, "
+            f"cut at cap {sum(s.cut for s in ours) / len(ours):.0%}"
+        )
+        print(f"speed-up              {ref_s / ours_s:7.1f}x  (target >= 3x)")
+
+    writer = Writer(load_model(ModelSettings(quantization=args.quantization)))
+    request = "Write an email to the team about the quarterly planning day."
+    with tempfile.TemporaryDirectory() as folder:
+        run.write_adapter(Path(folder))
+        writer.use_adapter(Path(folder))
+        writer.write("Warm-up.", WriteOptions(max_new_tokens=4, seed=0))  # first call builds caches
+        start = time.monotonic()
+        first, pieces = None, []
+        for piece in writer.stream(request, WriteOptions(max_new_tokens=120, seed=1)):
+            if first is None and piece.strip():
+                first = time.monotonic() - start
+            pieces.append(piece)
+        gen_s = time.monotonic() - start
+    n_tokens = len(loaded.tokenizer("".join(pieces), add_special_tokens=False)["input_ids"])
+    print("\n== compose, streamed with the learned adapter ==")
+    print(f"first token           {first:7.2f} s  (target <= 1.5 s)")
+    print(f"speed                 {n_tokens / gen_s:7.1f} tokens/s over {n_tokens} tokens (target >= 15)")
+    print(f"peak RSS overall      {peak_rss_mb():7.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

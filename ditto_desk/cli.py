@@ -1,0 +1,202 @@
+"""The command line: the same core jobs as the window, for a terminal.
+
+Exit codes: 0 done, 1 failed (the message says why), 2 bad usage, 3 bad input (nothing to learn
+from, unreadable files), 4 the model could not be loaded, 130 cancelled (Ctrl+C; nothing changed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_MODEL, EXIT_CANCELLED = 0, 1, 2, 3, 4, 130
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "resources" / "samples"
+
+
+def _parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
+    """--set key=value, the value read as JSON where it parses (numbers, true/false), else a string."""
+    overrides: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--set expects key=value, got {pair!r}")
+        try:
+            overrides[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            overrides[key.strip()] = raw
+    return overrides
+
+
+def _model_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default="bundled", help="'bundled' (default), a Hugging Face model id, or a folder")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    parser.add_argument("--quantization", default="nf4", choices=["nf4", "int8", "none"])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ditto-desk", description="Teach a local language model to write like you.")
+    parser.add_argument("--profiles-dir", type=Path, help="where profiles live (default: your data folder)")
+    sub = parser.add_subparsers(dest="command")
+
+    train = sub.add_parser("train", help="learn a style from demonstrations (DITTO)")
+    train.add_argument("--profile", default="default", help="profile to train (created if missing)")
+    train.add_argument("demos", nargs="*", type=Path, help="files or folders to add as demonstrations first")
+    train.add_argument("--samples", action="store_true", help="add the bundled sample demonstrations")
+    train.add_argument("--replace", action="store_true", help="replace the profile's demonstrations instead of adding")
+    train.add_argument("--preset", default="quick", help="quick, standard or paper")
+    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a hyperparameter")
+    _model_args(train)
+
+    write = sub.add_parser("write", help="write a text in a profile's style")
+    write.add_argument("request", help="what to write, e.g. 'An email to the team about Friday'")
+    write.add_argument("--profile", default="default")
+    write.add_argument("--base", action="store_true", help="use the base model, without the learned style")
+    write.add_argument("--compare", action="store_true", help="also write the base model's answer")
+    write.add_argument("--max-new-tokens", type=int, default=200)
+    write.add_argument("--temperature", type=float, default=0.7)
+    write.add_argument("--seed", type=int)
+    _model_args(write)
+
+    profiles = sub.add_parser("profiles", help="list and manage profiles")
+    profiles.add_argument("action", nargs="?", default="list", choices=["list", "show", "create", "rename", "delete"])
+    profiles.add_argument("names", nargs="*")
+    profiles.add_argument("--export", type=Path, metavar="DIR", help="with 'show': copy the adapter to DIR")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        return _start_window()
+    from .core.models import ModelError
+    from .core.profiles import ProfileError, ProfileStore
+    from .core.progress import Cancelled
+
+    store = ProfileStore(args.profiles_dir)
+    try:
+        if args.command == "train":
+            return _train(args, store)
+        if args.command == "write":
+            return _write(args, store)
+        return _profiles(args, store)
+    except Cancelled:
+        print("\nCancelled. The profile was left exactly as it was.", file=sys.stderr)
+        return EXIT_CANCELLED
+    except ModelError as exc:
+        print(f"Model problem: {exc}", file=sys.stderr)
+        return EXIT_MODEL
+    except (ProfileError, ValueError) as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("\nStopped.", file=sys.stderr)
+        return EXIT_CANCELLED
+
+
+def _start_window() -> int:
+    try:
+        from .ui.app import main as window_main
+    except ImportError as exc:
+        print(f"The desktop window is not available ({exc}); use a subcommand, e.g. `ditto-desk train --samples`.")
+        return EXIT_FAILED
+    return window_main()
+
+
+def _train(args: argparse.Namespace, store: Any) -> int:
+    from .core.config import preset
+    from .core.importers import import_paths
+    from .core.jobs import train_profile
+    from .core.models import ModelSettings
+    from .core.progress import CancelToken
+    from .terminal import ProgressBar
+
+    profile = store.get_or_create(args.profile)
+    sources = list(args.demos)
+    if args.samples:
+        sources += sorted(p for p in SAMPLES_DIR.iterdir() if p.suffix in {".eml", ".txt", ".md"})
+    if sources:
+        result = import_paths(sources)
+        for refusal in result.refused:
+            print(f"refused {refusal.source}: {refusal.reason}", file=sys.stderr)
+        kept = [] if args.replace else profile.demonstrations
+        profile.save_demonstrations(kept + result.demonstrations)
+        print(
+            f"{len(result.demonstrations)} demonstration(s) added; {len(profile.demonstrations)} in {profile.name!r}."
+        )
+    if not profile.demonstrations:
+        print("Nothing to learn from: pass files or folders, or --samples.", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+    config = preset(args.preset).with_overrides(**_parse_overrides(args.set))
+    cancel = CancelToken()
+    signal.signal(signal.SIGINT, lambda *_: (cancel.cancel(), signal.signal(signal.SIGINT, signal.default_int_handler)))
+    bar = ProgressBar()
+    try:
+        summary = train_profile(
+            store, profile.name, ModelSettings(args.model, args.device, args.quantization), config, bar.update, cancel
+        )
+    finally:
+        bar.close()
+    phases = ", ".join(f"{k} {v:.0f}s" for k, v in summary.phase_seconds.items())
+    print(f"Learned the style of {summary.profile!r} in {summary.seconds:.0f}s ({phases}) on {summary.model}.")
+    print(f"Adapter saved in {summary.adapter_dir}")
+    return EXIT_OK
+
+
+def _write(args: argparse.Namespace, store: Any) -> int:
+    from .core.generate import WriteOptions, Writer
+    from .core.models import ModelSettings, load_model
+
+    profile = store.load(args.profile)
+    writer = Writer(load_model(ModelSettings(args.model, args.device, args.quantization)))
+    if not args.base:
+        if not profile.has_adapter:
+            print(f"Profile {profile.name!r} is not trained yet: writing with the base model.", file=sys.stderr)
+        else:
+            writer.use_adapter(profile.active_adapter_dir)
+    options = WriteOptions(args.max_new_tokens, args.temperature, seed=args.seed)
+    runs = [("learned style", writer.has_adapter and not args.base)]
+    if args.compare:
+        runs.append(("base model", False))
+    for title, use_adapter in runs:
+        if len(runs) > 1:
+            print(f"--- {title} ---")
+        for piece in writer.stream(args.request, options, use_adapter=use_adapter):
+            print(piece, end="", flush=True)
+        print()
+    return EXIT_OK
+
+
+def _profiles(args: argparse.Namespace, store: Any) -> int:
+    from .core.profiles import export_adapter
+
+    names = args.names
+    if args.action == "list":
+        for name in store.list():
+            print(name)
+    elif args.action == "create" and len(names) == 1:
+        store.create(names[0])
+    elif args.action == "rename" and len(names) == 2:
+        store.rename(names[0], names[1])
+    elif args.action == "delete" and len(names) == 1:
+        store.delete(names[0])
+    elif args.action == "show" and len(names) == 1:
+        profile = store.load(names[0])
+        print(f"{profile.name}: {len(profile.demonstrations)} demonstration(s), trained: {profile.has_adapter}")
+        for demo in profile.demonstrations:
+            print(f"  - {demo.prompt}  [{demo.source}]")
+        if args.export:
+            print(f"Adapter exported to {export_adapter(profile, args.export)}")
+    else:
+        print(f"profiles {args.action}: wrong number of names", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""The desktop app's own settings (model, preset, last profile, compose controls), kept as JSON.
+
+No Qt and no torch here: the window reads these before it shows, so importing this module must stay
+cheap. A missing or broken file gives the defaults, field by field, and is never fatal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from .atomic import atomic_write_json
+from .config import DEFAULT_PRESET, PRESETS
+
+SETTINGS_FILE = "settings.json"
+# Mirrors ditto_desk.core.models (BUNDLED, DEVICES, QUANTIZATIONS); that module imports torch, which
+# the window must not pay for at start-up.
+BUNDLED = "bundled"
+DEVICES = ("auto", "cpu", "cuda", "mps")
+QUANTIZATIONS = ("nf4", "int8", "none")
+MIN_NEW_TOKENS, MAX_NEW_TOKENS = 16, 1024
+MIN_TEMPERATURE, MAX_TEMPERATURE = 0.0, 2.0
+
+
+@dataclass
+class AppSettings:
+    model: str = BUNDLED  # "bundled", a Hugging Face model id, or a local folder
+    device: str = "auto"
+    quantization: str = "nf4"
+    preset: str = DEFAULT_PRESET
+    last_profile: str | None = None
+    compose_max_new_tokens: int = 200
+    compose_temperature: float = 0.7
+    show_base_comparison: bool = False
+
+    def model_json(self) -> dict[str, str]:
+        """What ``ModelSettings.from_json`` takes (kept as a dict so no torch is imported here)."""
+        return {"model": self.model, "device": self.device, "quantization": self.quantization}
+
+    def model_settings(self) -> Any:
+        """A core ``ModelSettings``; imports torch, so call it from a worker, not while the window opens."""
+        from .models import ModelSettings
+
+        return ModelSettings.from_json(self.model_json())
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: object) -> AppSettings:
+        """Keep every valid field; a missing or wrong one takes its default."""
+        settings = cls()
+        if not isinstance(data, dict):
+            return settings
+        for f in fields(cls):
+            if f.name in data:
+                value = _clean(f.name, data[f.name])
+                if value is not _INVALID:
+                    setattr(settings, f.name, value)
+        return settings
+
+
+_INVALID = object()
+
+
+def _clean(name: str, value: Any) -> Any:
+    if name == "model":
+        return value.strip() if isinstance(value, str) and value.strip() else _INVALID
+    if name == "device":
+        return value if value in DEVICES else _INVALID
+    if name == "quantization":
+        return value if value in QUANTIZATIONS else _INVALID
+    if name == "preset":
+        return value if value in PRESETS else _INVALID
+    if name == "last_profile":
+        return value if value is None or (isinstance(value, str) and value) else _INVALID
+    if name == "compose_max_new_tokens":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return min(MAX_NEW_TOKENS, max(MIN_NEW_TOKENS, value)) if ok else _INVALID
+    if name == "compose_temperature":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value  # not NaN
+        return float(min(MAX_TEMPERATURE, max(MIN_TEMPERATURE, value))) if ok else _INVALID
+    if name == "show_base_comparison":
+        return value if isinstance(value, bool) else _INVALID
+    return _INVALID
+
+
+def settings_path() -> Path:
+    """``$DITTO_DESK_HOME/settings.json`` if that variable is set, else the platform's config folder."""
+    home = os.environ.get("DITTO_DESK_HOME")
+    if home:
+        return Path(home).expanduser() / SETTINGS_FILE
+    return Path(platformdirs.user_config_dir("ditto-desk", appauthor=False)) / SETTINGS_FILE
+
+
+def load_settings(path: Path | None = None) -> AppSettings:
+    """The saved settings, or the defaults when the file is missing, unreadable or not valid JSON."""
+    path = path or settings_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return AppSettings()
+    return AppSettings.from_json(data)
+
+
+def save_settings(settings: AppSettings, path: Path | None = None) -> None:
+    """Write the settings atomically; raises ``AtomicWriteError`` (an OSError with a user-facing message)."""
+    path = path or settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(path, settings.to_json())

@@ -1,0 +1,51 @@
+"""Turning (request, response) into token ids, one way for every phase.
+
+SFT, the reference log-probs, DPO and evaluation all score exactly these ids, so a response is the
+same token sequence wherever it is used. The response always ends with EOS: the model must learn
+where the user's text stops (the reference code lost EOS by padding with it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Encoded:
+    prompt_ids: tuple[int, ...]
+    response_ids: tuple[int, ...]
+
+    @property
+    def length(self) -> int:
+        return len(self.prompt_ids) + len(self.response_ids)
+
+
+def encode_prompt(tokenizer: Any, request: str) -> tuple[int, ...]:
+    """The chat-formatted request, ending where the assistant's answer begins."""
+    ids = tokenizer.apply_chat_template(
+        [{"role": "user", "content": request}], add_generation_prompt=True, tokenize=True, return_dict=True
+    )["input_ids"]
+    return tuple(int(i) for i in ids)
+
+
+def encode_response(tokenizer: Any, text: str, max_tokens: int | None = None) -> tuple[int, ...]:
+    """The response's tokens followed by EOS; a response cut at ``max_tokens`` loses EOS, as it should."""
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+    return tuple(ids if max_tokens is None else ids[:max_tokens])
+
+
+def encode_example(tokenizer: Any, request: str, text: str, max_length: int) -> Encoded:
+    prompt = encode_prompt(tokenizer, request)
+    room = max(max_length - len(prompt), 1)
+    return Encoded(prompt, encode_response(tokenizer, text, room))
+
+
+def trim_generated(ids: list[int], eos_id: int, pad_id: int | None = None) -> tuple[tuple[int, ...], bool]:
+    """Cut generated ids after the first EOS (kept). Returns (ids, cut) where cut means no EOS was reached."""
+    for position, token in enumerate(ids):
+        if token == eos_id:
+            return tuple(ids[: position + 1]), False
+    if pad_id is not None and pad_id != eos_id:
+        ids = [t for t in ids if t != pad_id]
+    return tuple(ids), True

@@ -1,0 +1,289 @@
+"""The DITTO engine: SFT on the demonstrations, then rounds of sampling and DPO in which the user's
+texts beat the model's samples and later samples beat earlier ones (shared/design/ditto.md).
+
+A ``DittoRun`` owns its model, its samples and its pairs: two runs in one process share nothing.
+It reports progress through a callback and checks a cancel flag between steps, between sampling
+batches and, through hooks, inside every decoder layer.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from peft import LoraConfig, get_peft_model, get_peft_model_state_dict
+from safetensors.torch import save_file
+
+from .chat import Encoded, encode_example
+from .config import TrainingConfig
+from .demos import Demonstration
+from .dpo import DpoRounds, pairs_dataset
+from .interrupt import cancel_checkpoints
+from .logprobs import response_logprobs
+from .models import LoadedModel
+from .pairs import SamplePool, build_pairs
+from .progress import CancelToken, ProgressCallback, ProgressClock, ProgressEvent, ignore_progress
+from .prompts import derive_prompt
+from .sampling import draw_samples, length_cap
+from .sft import train_sft
+
+# trl's names: DPOTrainer freezes a copy of the "default" adapter as "ref", its reference model.
+POLICY_ADAPTER, REFERENCE_ADAPTER = "default", "ref"
+
+# Relative cost of one token in each kind of work, measured on a 2-core CPU: they only shape the ETA.
+_COST_TRAIN_TOKEN, _COST_GENERATED_TOKEN, _COST_SCORED_TOKEN = 1.0, 1.6, 0.35
+
+
+@dataclass
+class RunStats:
+    log: list[dict[str, Any]] = field(default_factory=list)
+    samples_drawn: int = 0
+    samples_cut: int = 0
+    phase_seconds: dict[str, float] = field(default_factory=dict)
+
+
+class DittoRun:
+    def __init__(
+        self,
+        loaded: LoadedModel,
+        demonstrations: Sequence[Demonstration],
+        config: TrainingConfig,
+        progress: ProgressCallback = ignore_progress,
+        cancel: CancelToken | None = None,
+    ) -> None:
+        if not demonstrations:
+            raise ValueError("Add at least one demonstration before training.")
+        self.loaded = loaded
+        self.tokenizer = loaded.tokenizer
+        self.config = config
+        self.progress = progress
+        self.cancel = cancel or CancelToken()
+        self.rng = random.Random(config.seed)
+        self.stats = RunStats()
+        self.examples: list[Encoded] = [
+            encode_example(self.tokenizer, d.prompt.strip() or derive_prompt(d.text), d.text, config.max_length)
+            for d in demonstrations
+        ]
+        self.prompts = [e.prompt_ids for e in self.examples]
+        self.demo_responses = [e.response_ids for e in self.examples]
+        longest_room = config.max_length - max(len(p) for p in self.prompts)
+        cap = config.max_new_tokens or length_cap([len(r) for r in self.demo_responses], config.length_factor)
+        self.max_new_tokens = max(8, min(cap, longest_room))
+        self.pool = SamplePool(len(self.examples))
+        self._reference: dict[tuple[int, tuple[int, ...]], float] = {}
+        self.model: Any = None
+        self.clock = ProgressClock(self._planned_cost())
+
+    # ----- cost model for the ETA -----
+    def _planned_cost(self) -> float:
+        c = self.config
+        mean_len = sum(e.length for e in self.examples) / len(self.examples)
+        sft = c.sft_max_steps * min(c.sft_batch_size, len(self.examples)) * mean_len * _COST_TRAIN_TOKEN
+        sampling = c.n_rounds * len(self.examples) * c.n_samples * self._sample_cost_per_sequence()
+        dpo = c.dpo_steps * 2 * c.dpo_batch_size * mean_len * _COST_TRAIN_TOKEN
+        return sft + sampling + dpo
+
+    def _sample_cost_per_sequence(self) -> float:
+        mean_prompt = sum(len(p) for p in self.prompts) / len(self.prompts)
+        return (
+            self.max_new_tokens * 0.75 * _COST_GENERATED_TOKEN
+            + (mean_prompt + self.max_new_tokens) * _COST_SCORED_TOKEN
+        )
+
+    def _emit(self, phase: str, message: str, step: int = 0, total: int = 0, **metrics: Any) -> None:
+        self.progress(
+            ProgressEvent(
+                phase=phase,
+                message=message,
+                step=step,
+                total=total,
+                fraction=self.clock.fraction,
+                elapsed_s=self.clock.elapsed,
+                eta_s=self.clock.eta,
+                samples_drawn=self.stats.samples_drawn,
+                **metrics,
+            )
+        )
+
+    # ----- the algorithm -----
+    def run(self) -> Any:
+        """Train and return the peft model whose "ditto" adapter is the result."""
+        torch.manual_seed(self.config.seed)
+        c = self.config
+        lora = LoraConfig(
+            r=c.lora_r,
+            lora_alpha=c.lora_alpha,
+            lora_dropout=c.lora_dropout,
+            target_modules=list(c.lora_targets),
+            task_type="CAUSAL_LM",
+        )
+        self.model = get_peft_model(self.loaded.model, lora, adapter_name=POLICY_ADAPTER)
+        with cancel_checkpoints(self.model, self.cancel):
+            with self._timed("sft"):
+                self._sft()
+            if c.dpo_steps > 0:
+                self._ditto_rounds()
+        self.clock.advance(self.clock.total_units)
+        self._emit("done", "Training finished")
+        return self.model
+
+    @contextmanager
+    def _timed(self, phase: str) -> Iterator[None]:
+        start = time.monotonic()
+        try:
+            yield
+        finally:
+            self.stats.phase_seconds[phase] = self.stats.phase_seconds.get(phase, 0.0) + time.monotonic() - start
+
+    def _sft(self) -> None:
+        c = self.config
+        step_cost = min(c.sft_batch_size, len(self.examples)) * (
+            sum(e.length for e in self.examples) / len(self.examples)
+        )
+        self._emit("sft", "Learning from your texts (SFT)…", 0, c.sft_max_steps)
+
+        def on_step(step: int, logs: dict[str, float]) -> bool:
+            self.clock.advance(step_cost * _COST_TRAIN_TOKEN)
+            self.stats.log.append({"phase": "sft", "step": step, "loss": logs["loss"], "elapsed": self.clock.elapsed})
+            self._emit("sft", f"Learning from your texts: step {step}", step, c.sft_max_steps, loss=logs["loss"])
+            if logs["loss"] < c.sft_stop_loss:  # early stop: give back the unused steps to the ETA
+                self.clock.total_units -= (c.sft_max_steps - step) * step_cost * _COST_TRAIN_TOKEN
+            return False
+
+        train_sft(self.model, self.tokenizer, self.examples, c, self.loaded.device, self.cancel, on_step)
+
+    def _ditto_rounds(self) -> None:
+        c = self.config
+        shares = {"expert": c.share_expert, "replay": c.share_replay, "intermodel": c.share_intermodel}
+        dpo: DpoRounds | None = None
+        done_steps = 0
+        mean_len = sum(e.length for e in self.examples) / len(self.examples)
+        for round_index in range(c.n_rounds):
+            with self._timed("sample"):
+                samples = self._sample_round(round_index)
+            self.pool.add_round(samples)
+            steps = min(c.resample_every, c.dpo_steps - done_steps)
+            pairs = [
+                pair
+                for _ in range(steps)
+                for pair in build_pairs(self.rng, self.demo_responses, self.pool, c.dpo_batch_size, shares)
+            ]
+            if dpo is None:
+                # Creating the trainer freezes a copy of the SFT adapter as the reference; the policy trains on.
+                unscored = pairs_dataset(self.prompts, pairs)
+                dpo = DpoRounds(self.model, self.tokenizer, unscored, c, self.loaded.device, self.cancel)
+            with self._timed("reference"):
+                self._score_reference(samples)
+            dataset = pairs_dataset(self.prompts, pairs, self._reference_logp)
+            first_step = done_steps
+
+            def on_step(step: int, logs: dict[str, float], first: int = first_step, r: int = round_index) -> bool:
+                self.clock.advance(2 * c.dpo_batch_size * mean_len * _COST_TRAIN_TOKEN)
+                entry = {
+                    "phase": "dpo",
+                    "round": r + 1,
+                    "step": first + step,
+                    "loss": logs["loss"],
+                    "reward_margin": logs.get("rewards/margins"),
+                    "reward_accuracy": logs.get("rewards/accuracies"),
+                    "elapsed": self.clock.elapsed,
+                }
+                self.stats.log.append(entry)
+                self._emit(
+                    "dpo",
+                    f"Round {r + 1} of {c.n_rounds}: preference step {first + step} of {c.dpo_steps}",
+                    first + step,
+                    c.dpo_steps,
+                    loss=entry["loss"],
+                    reward_margin=entry["reward_margin"],
+                    reward_accuracy=entry["reward_accuracy"],
+                )
+                return False
+
+            with self._timed("dpo"):
+                dpo.train(dataset, steps, on_step)
+            done_steps += steps
+
+    def _sample_round(self, round_index: int) -> list:
+        c = self.config
+        total = len(self.prompts) * c.n_samples
+        message = f"Round {round_index + 1} of {c.n_rounds}: drawing {total} samples"
+        self._emit("sample", message, 0, total)
+        seq_cost = self.max_new_tokens * 0.75 * _COST_GENERATED_TOKEN
+        drawn_before = [0]
+
+        def on_batch(done: int, total: int) -> None:
+            self.clock.advance((done - drawn_before[0]) * seq_cost)
+            self.stats.samples_drawn += done - drawn_before[0]
+            drawn_before[0] = done
+            self._emit("sample", message, done, total)
+
+        start = time.monotonic()
+        samples = draw_samples(
+            self.model,
+            self.tokenizer,
+            self.prompts,
+            c.n_samples,
+            self.max_new_tokens,
+            c.temperature,
+            c.sample_batch_size,
+            round_index,
+            self.cancel,
+            on_batch,
+        )
+        cut = sum(s.cut for s in samples)
+        self.stats.samples_cut += cut
+        self.stats.log.append(
+            {
+                "phase": "sample",
+                "round": round_index + 1,
+                "samples": len(samples),
+                "cut_at_cap": cut,
+                "tokens": sum(len(s.ids) for s in samples),
+                "seconds": time.monotonic() - start,
+                "elapsed": self.clock.elapsed,
+            }
+        )
+        return samples
+
+    def _score_reference(self, samples: Sequence[Any]) -> None:
+        """Log-probs under the frozen SFT model, once per response: demonstrations first, then new samples."""
+        wanted = [(d, r) for d, r in enumerate(self.demo_responses) if (d, r) not in self._reference]
+        wanted += [(s.demo_index, s.ids) for s in samples if (s.demo_index, s.ids) not in self._reference]
+        wanted = list(dict.fromkeys(wanted))
+        if not wanted:
+            return
+        self.model.set_adapter(REFERENCE_ADAPTER)
+        try:
+            scored = response_logprobs(
+                self.model,
+                [Encoded(self.prompts[d], r) for d, r in wanted],
+                self.tokenizer.pad_token_id,
+                cancel=self.cancel,
+            )
+        finally:
+            self.model.set_adapter(POLICY_ADAPTER)  # also re-freezes the reference adapter
+        for key, (logp, _) in zip(wanted, scored, strict=True):
+            self._reference[key] = logp
+        self.clock.advance(sum(len(self.prompts[d]) + len(r) for d, r in wanted) * _COST_SCORED_TOKEN)
+
+    def _reference_logp(self, demo_index: int, response: tuple[int, ...]) -> float:
+        return self._reference[(demo_index, response)]
+
+    # ----- results -----
+    def write_adapter(self, folder: Path) -> None:
+        """Write the policy as a standard PEFT adapter folder (adapter_model.safetensors + adapter_config.json)."""
+        state = get_peft_model_state_dict(self.model, adapter_name=POLICY_ADAPTER)
+        save_file(
+            {k: v.detach().to("cpu").contiguous() for k, v in state.items()}, folder / "adapter_model.safetensors"
+        )
+        adapter_config = self.model.peft_config[POLICY_ADAPTER].to_dict()
+        adapter_config["base_model_name_or_path"] = self.loaded.name
+        (folder / "adapter_config.json").write_text(json.dumps(adapter_config, indent=2, default=list))

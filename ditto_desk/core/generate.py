@@ -1,0 +1,128 @@
+"""Writing a new text for a request, streamed token by token, with a profile's adapter or without.
+
+Streaming uses transformers' TextIteratorStreamer: generate() runs in a thread and the caller
+iterates over text pieces as they arrive. Stopping is a StoppingCriteria that watches a cancel flag.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+from .chat import encode_prompt
+from .models import LoadedModel
+from .progress import CancelToken
+
+ADAPTER_NAME = "profile"
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    max_new_tokens: int = 200
+    temperature: float = 0.7
+    top_p: float = 0.9
+    # The 135M model loops at moderate temperatures without it (shared/design/judge.md).
+    repetition_penalty: float = 1.15
+    seed: int | None = None
+
+
+class _StopOnCancel(StoppingCriteria):
+    def __init__(self, *tokens: CancelToken) -> None:
+        self.tokens = tokens
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs: Any) -> torch.BoolTensor:
+        stop = any(token.cancelled for token in self.tokens)
+        return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
+
+
+class Writer:
+    """Holds one loaded model and, optionally, one profile's adapter on top of it."""
+
+    def __init__(self, loaded: LoadedModel) -> None:
+        self.loaded = loaded
+        self.model: Any = loaded.model
+        self.adapter_dir: Path | None = None
+        self._lock = threading.Lock()  # one generation at a time on this model
+
+    @property
+    def has_adapter(self) -> bool:
+        return self.adapter_dir is not None
+
+    def use_adapter(self, adapter_dir: Path | None) -> None:
+        """Put a trained adapter (a PEFT folder) on the model, replacing any other; None means the base model."""
+        from peft import PeftModel
+
+        with self._lock:
+            if isinstance(self.model, PeftModel) and ADAPTER_NAME in self.model.peft_config:
+                self.model.delete_adapter(ADAPTER_NAME)
+            if adapter_dir is not None:
+                if isinstance(self.model, PeftModel):
+                    self.model.load_adapter(str(adapter_dir), adapter_name=ADAPTER_NAME)
+                    self.model.set_adapter(ADAPTER_NAME)
+                else:
+                    self.model = PeftModel.from_pretrained(self.model, str(adapter_dir), adapter_name=ADAPTER_NAME)
+                self.model.eval()
+            self.adapter_dir = adapter_dir
+
+    def stream(
+        self,
+        request: str,
+        options: WriteOptions | None = None,
+        *,
+        use_adapter: bool = True,
+        cancel: CancelToken | None = None,
+    ) -> Iterator[str]:
+        """Yield the text as it is generated. Stop by setting ``cancel`` or by closing the iterator."""
+        options = options or WriteOptions()
+        abandoned = CancelToken()  # set when the caller stops iterating
+        tokenizer = self.loaded.tokenizer
+        prompt = torch.tensor([encode_prompt(tokenizer, request)], device=self.loaded.device)
+        streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=120)
+        failure: list[BaseException] = []
+
+        def generate() -> None:
+            try:
+                with self._lock, torch.no_grad(), self._adapter_context(use_adapter):
+                    if options.seed is not None:
+                        torch.manual_seed(options.seed)
+                    self.model.generate(
+                        input_ids=prompt,
+                        attention_mask=torch.ones_like(prompt),
+                        do_sample=options.temperature > 0,
+                        temperature=max(options.temperature, 1e-5),
+                        top_p=options.top_p,
+                        repetition_penalty=options.repetition_penalty,
+                        max_new_tokens=options.max_new_tokens,
+                        pad_token_id=tokenizer.pad_token_id,
+                        eos_token_id=tokenizer.eos_token_id,
+                        streamer=streamer,
+                        stopping_criteria=StoppingCriteriaList([_StopOnCancel(abandoned, cancel or abandoned)]),
+                    )
+            except BaseException as exc:  # surfaced to the caller below, not lost in the thread
+                failure.append(exc)
+                streamer.end()
+
+        thread = threading.Thread(target=generate, name="ditto-desk-write", daemon=True)
+        thread.start()
+        try:
+            yield from streamer
+        finally:
+            abandoned.cancel()  # a caller that stops iterating stops the generation too
+            thread.join()
+        if failure:
+            raise failure[0]
+
+    def write(self, request: str, options: WriteOptions | None = None, *, use_adapter: bool = True) -> str:
+        return "".join(self.stream(request, options, use_adapter=use_adapter)).strip()
+
+    def _adapter_context(self, use_adapter: bool) -> Any:
+        if self.has_adapter and not use_adapter:
+            return self.model.disable_adapter()
+        return nullcontext()

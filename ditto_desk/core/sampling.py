@@ -1,0 +1,82 @@
+"""Drawing many samples from the current policy, fast: all samples of several prompts in one
+left-padded batch with the KV cache, and a length cap taken from the demonstrations themselves
+(the reference code's pipeline used batch 2 and 1024 new tokens)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from .chat import trim_generated
+from .progress import CancelToken
+
+
+@dataclass(frozen=True)
+class Sample:
+    demo_index: int
+    round: int
+    ids: tuple[int, ...]
+    cut: bool  # stopped by the length cap rather than by EOS
+
+
+def length_cap(response_lengths: Sequence[int], factor: float, floor: int = 32, ceiling: int = 1024) -> int:
+    """New-token cap for samples: a little more than the longest demonstration."""
+    return int(min(ceiling, max(floor, factor * max(response_lengths, default=floor))))
+
+
+def _left_padded(prompts: Sequence[Sequence[int]], pad_id: int, device: Any) -> dict[str, torch.Tensor]:
+    width = max(len(p) for p in prompts)
+    input_ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
+    attention = torch.zeros((len(prompts), width), dtype=torch.long)
+    for row, ids in enumerate(prompts):
+        input_ids[row, width - len(ids) :] = torch.tensor(ids)
+        attention[row, width - len(ids) :] = 1
+    return {"input_ids": input_ids.to(device), "attention_mask": attention.to(device)}
+
+
+@torch.no_grad()
+def draw_samples(
+    model: Any,
+    tokenizer: Any,
+    prompts: Sequence[Sequence[int]],
+    n_per_prompt: int,
+    max_new_tokens: int,
+    temperature: float,
+    batch_size: int,
+    round_index: int,
+    cancel: CancelToken | None = None,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> list[Sample]:
+    """``n_per_prompt`` samples for every prompt, in batches of up to ``batch_size`` sequences.
+
+    ``on_batch(done, total)`` reports after each batch; the cancel flag is checked between batches
+    (and, through ``cancel_checkpoints``, inside them).
+    """
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    jobs = [i for i in range(len(prompts)) for _ in range(n_per_prompt)]
+    samples: list[Sample] = []
+    for start in range(0, len(jobs), batch_size):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        chunk = jobs[start : start + batch_size]
+        batch = _left_padded([prompts[i] for i in chunk], tokenizer.pad_token_id, device)
+        out = model.generate(
+            **batch,
+            do_sample=True,
+            temperature=temperature,
+            max_new_tokens=max_new_tokens,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+        )
+        for row, demo_index in enumerate(chunk):
+            ids, cut = trim_generated(out[row, batch["input_ids"].shape[1] :].tolist(), tokenizer.eos_token_id)
+            samples.append(Sample(demo_index, round_index, ids, cut))
+        if on_batch is not None:
+            on_batch(len(samples), len(jobs))
+    model.train(was_training)
+    return samples

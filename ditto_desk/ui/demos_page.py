@@ -1,0 +1,427 @@
+"""Step 1: the demonstrations. A list of the user's texts on the left, the selected one's prompt and
+text on the right, refused files listed with their reasons; every change is saved to the profile."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QPainter, QPalette, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ditto_desk.core.demos import Demonstration
+from ditto_desk.core.importers import SUPPORTED, ImportResult, Refusal, import_paths, import_text
+from ditto_desk.core.profiles import ProfileError
+from ditto_desk.ui.demo_guidance import flag, guidance, preview, ready_to_learn
+from ditto_desk.ui.session import Session
+from ditto_desk.workers import error_hub
+
+ID_ROLE = Qt.ItemDataRole.UserRole
+SAVE_DELAY_MS = 400
+
+
+class DemoList(QListWidget):
+    """The list of texts; when empty it says how to fill it."""
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().paintEvent(event)
+        if self.count():
+            return
+        painter = QPainter(self.viewport())
+        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        rect = self.viewport().rect().adjusted(16, 16, -16, -16)
+        painter.drawText(
+            rect,
+            Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+            "Drag your own emails or posts here\n"
+            f"({SUPPORTED}, or a whole folder),\n"
+            "or copy a text and press Ctrl+V.",
+        )
+
+
+class RefusalPanel(QFrame):
+    """Files that were not added, each with its reason; the good ones were kept."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("refusals")
+        layout = QVBoxLayout(self)
+        header = QHBoxLayout()
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        clear = QPushButton("Dismiss")
+        clear.setToolTip("Hide this list")
+        clear.clicked.connect(self.clear)
+        header.addWidget(self.title, 1)
+        header.addWidget(clear)
+        layout.addLayout(header)
+        self.list = QListWidget()
+        self.list.setObjectName("refusalList")
+        self.list.setWordWrap(True)
+        self.list.setMaximumHeight(110)
+        layout.addWidget(self.list)
+        self.hide()
+
+    def show_refusals(self, refused: list[Refusal]) -> None:
+        self.list.clear()
+        icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        for r in refused:
+            item = QListWidgetItem(icon, f"{Path(r.source).name or r.source}: {r.reason}")
+            item.setToolTip(r.source)
+            self.list.addItem(item)
+        n = len(refused)
+        self.title.setText(f"{n} not added (the others were kept):" if n != 1 else "1 not added:")
+        self.setVisible(bool(refused))
+
+    def reasons(self) -> list[str]:
+        return [self.list.item(i).text() for i in range(self.list.count())]
+
+    def clear(self) -> None:
+        self.list.clear()
+        self.hide()
+
+
+class DemoEditor(QWidget):
+    """The selected text and the request (prompt) it answers, both editable."""
+
+    edited = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        form = QFormLayout()
+        self.prompt = QLineEdit()
+        self.prompt.setPlaceholderText("What was asked for, e.g. “Write an email about: Friday offsite”")
+        self.prompt.setToolTip("The request this text answers; the model learns to answer such requests your way.")
+        self.prompt.setAcceptDrops(False)  # files dropped here go to the window, not into the line
+        form.addRow("&Prompt:", self.prompt)
+        layout.addLayout(form)
+        self.text = QPlainTextEdit()
+        self.text.setPlaceholderText("Select a text on the left to see and edit it.")
+        self.text.setAcceptDrops(False)
+        layout.addWidget(self.text, 1)
+        self.flag = QLabel()
+        self.flag.setWordWrap(True)
+        self.source = QLabel()
+        self.source.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.source.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.flag)
+        layout.addWidget(self.source)
+        self._loading = False
+        self.prompt.textEdited.connect(self._changed)
+        self.text.textChanged.connect(self._changed)
+        self.show_demo(None)
+
+    def show_demo(self, demo: Demonstration | None) -> None:
+        self._loading = True
+        self.prompt.setText(demo.prompt if demo else "")
+        self.text.setPlainText(demo.text if demo else "")
+        self._loading = False
+        self.prompt.setEnabled(demo is not None)
+        self.text.setEnabled(demo is not None)
+        self.source.setText(f"From: {demo.source}" if demo else "")
+        self.update_flag(demo)
+
+    def update_flag(self, demo: Demonstration | None) -> None:
+        reason = flag(demo) if demo else None
+        self.flag.setText(f"⚠ {reason}" if reason else "")
+        self.flag.setVisible(bool(reason))
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.prompt.setReadOnly(read_only)
+        self.text.setReadOnly(read_only)
+
+    def _changed(self, *_: object) -> None:
+        if not self._loading:
+            self.edited.emit()
+
+
+class DemonstrationsPage(QWidget):
+    message = Signal(str)  # a short status-bar note ("Added 3 texts")
+    changed = Signal()  # the list changed (count, emptiness): Learn's readiness may have too
+    next_requested = Signal()
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.demos: list[Demonstration] = []
+        self.locked = False
+        self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
+        self._save_timer.timeout.connect(self.save)
+        self._build()
+        session.profile_changed.connect(self.reload)
+        session.training_changed.connect(self.set_locked)
+        self.reload()
+
+    # -- layout ------------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        title = QLabel("Your writing")
+        title.setObjectName("pageTitle")
+        hint = QLabel(
+            "Add a few texts you wrote yourself — emails, posts, notes. Drag files or a folder onto the window, "
+            "or paste. Each text gets a prompt (the request it answers); edit it if it reads wrong."
+        )
+        hint.setWordWrap(True)
+        layout.addWidget(title)
+        layout.addWidget(hint)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        self.list = DemoList()
+        self.list.setObjectName("demoList")
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.list.setWordWrap(True)
+        self.list.setUniformItemSizes(False)
+        self.list.setIconSize(QSize(16, 16))
+        self.list.setAlternatingRowColors(True)
+        self.list.setAccessibleName("Demonstrations")
+        self.list.currentRowChanged.connect(self._select)
+        left_layout.addWidget(self.list, 1)
+
+        buttons = QHBoxLayout()
+        self.paste_button = QPushButton("&Paste text")
+        self.paste_button.setToolTip("Add the text on the clipboard (Ctrl+V in the list)")
+        self.paste_button.clicked.connect(self.paste)
+        self.add_button = QPushButton("&Add files…")
+        self.add_button.setToolTip(f"Choose files to add ({SUPPORTED})")
+        self.add_button.clicked.connect(self.choose_files)
+        self.remove_button = QPushButton("&Remove")
+        self.remove_button.setToolTip("Remove the selected texts (Delete)")
+        self.remove_button.clicked.connect(self.remove_selected)
+        for button in (self.paste_button, self.add_button, self.remove_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        left_layout.addLayout(buttons)
+        self.count_label = QLabel()
+        self.count_label.setObjectName("guidance")
+        self.count_label.setWordWrap(True)
+        left_layout.addWidget(self.count_label)
+        self.refusals = RefusalPanel()
+        left_layout.addWidget(self.refusals)
+
+        self.editor = DemoEditor()
+        self.editor.edited.connect(self._edited)
+        splitter.addWidget(left)
+        splitter.addWidget(self.editor)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setChildrenCollapsible(False)
+        layout.addWidget(splitter, 1)
+
+        footer = QHBoxLayout()
+        footer.addStretch(1)
+        self.next_button = QPushButton("Next: Learn my style →")
+        self.next_button.clicked.connect(self.next_requested)
+        footer.addWidget(self.next_button)
+        layout.addLayout(footer)
+
+        paste = QShortcut(QKeySequence(QKeySequence.StandardKey.Paste), self.list)
+        paste.setContext(Qt.ShortcutContext.WidgetShortcut)
+        paste.activated.connect(self.paste)
+        delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.list)
+        delete.setContext(Qt.ShortcutContext.WidgetShortcut)
+        delete.activated.connect(self.remove_selected)
+        self.setTabOrder(self.list, self.paste_button)
+        self.setTabOrder(self.paste_button, self.add_button)
+        self.setTabOrder(self.add_button, self.remove_button)
+        self.setTabOrder(self.remove_button, self.editor.prompt)
+        self.setTabOrder(self.editor.prompt, self.editor.text)
+        self.setTabOrder(self.editor.text, self.next_button)
+
+    # -- adding ------------------------------------------------------------------------------------
+
+    def add_paths(self, paths: Iterable[str | Path]) -> ImportResult | None:
+        paths = list(paths)
+        if not paths or not self._can_add():
+            return None
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            result = import_paths(paths)
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        self.add_result(result)
+        return result
+
+    def add_text(self, text: str, source: str = "pasted") -> ImportResult | None:
+        if not self._can_add():
+            return None
+        result = import_text(text, source)
+        self.add_result(result)
+        return result
+
+    def add_mime(self, mime: QMimeData) -> ImportResult | None:
+        """Files (local URLs) or plain text, from a drop or the clipboard."""
+        if mime.hasUrls():
+            local = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+            remote = [u.toString() for u in mime.urls() if not u.isLocalFile()]
+            result = self.add_paths(local) if local else None
+            if remote and self._can_add():
+                refusals = [Refusal(r, "only files on this computer can be added; save it first") for r in remote]
+                self.add_result(ImportResult(refused=refusals), keep_refusals=result)
+            return result
+        if mime.hasText():
+            return self.add_text(mime.text())
+        return None
+
+    def paste(self) -> None:
+        mime = QGuiApplication.clipboard().mimeData()
+        if mime is None or not (mime.hasUrls() or mime.text().strip()):
+            self.refusals.show_refusals([Refusal("clipboard", "the clipboard has no text; copy a text first")])
+            return
+        self.add_mime(mime)
+
+    def choose_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Add your texts", str(Path.home()), "Texts (*.txt *.md *.eml *.html *.htm *.docx);;All files (*)"
+        )
+        self.add_paths(paths)
+
+    def add_result(self, result: ImportResult, keep_refusals: ImportResult | None = None) -> None:
+        """Append the imported texts (skipping ones already in the list) and show what was refused."""
+        known = {" ".join(d.text.split()) for d in self.demos}
+        refused = list(keep_refusals.refused if keep_refusals else []) + list(result.refused)
+        added: list[Demonstration] = []
+        for demo in result.demonstrations:
+            key = " ".join(demo.text.split())
+            if key in known:
+                refused.append(Refusal(demo.source, "this text is already in the list"))
+                continue
+            known.add(key)
+            added.append(demo)
+        if refused:
+            self.refusals.show_refusals(refused)
+        else:
+            self.refusals.clear()
+        if not added:
+            return
+        self.demos.extend(added)
+        self.save()
+        self._fill_list(select=len(self.demos) - 1)
+        self.message.emit(f"Added {len(added)} text{'' if len(added) == 1 else 's'}.")
+
+    def _can_add(self) -> bool:
+        if self.locked:
+            self.message.emit("Wait for training to finish (or cancel it) before changing your texts.")
+            return False
+        if self.session.profile is None:
+            self.message.emit("Open or create a profile first.")
+            return False
+        return True
+
+    # -- editing and removing ----------------------------------------------------------------------
+
+    def remove_selected(self) -> None:
+        if self.locked:
+            return
+        rows = sorted({self.list.row(item) for item in self.list.selectedItems()}, reverse=True)
+        if not rows:
+            return
+        for row in rows:
+            del self.demos[row]
+        self.save()
+        self._fill_list(select=min(rows[-1], len(self.demos) - 1))
+        self.message.emit(f"Removed {len(rows)} text{'' if len(rows) == 1 else 's'}.")
+
+    def _edited(self) -> None:
+        row = self.list.currentRow()
+        if self.locked or not 0 <= row < len(self.demos):
+            return
+        demo = self.demos[row]
+        demo.prompt = self.editor.prompt.text()
+        demo.text = self.editor.text.toPlainText()
+        self._render_item(self.list.item(row), demo)
+        self.editor.update_flag(demo)
+        self._update_guidance()
+        self._save_timer.start()  # typing saves once it pauses, not on every key
+
+    def flush(self) -> None:
+        """Save a pending edit now (before training, switching profile or closing)."""
+        if self._save_timer.isActive():
+            self._save_timer.stop()
+            self.save()
+
+    def save(self) -> None:
+        profile = self.session.profile
+        if profile is None:
+            return
+        try:
+            profile.save_demonstrations(self.demos)
+        except ProfileError as exc:
+            error_hub.error.emit("Could not save your texts", exc, "")
+        self.changed.emit()
+
+    # -- display -----------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        self._save_timer.stop()
+        profile = self.session.profile
+        self.demos = list(profile.demonstrations) if profile else []
+        self.refusals.clear()
+        self._fill_list(select=0 if self.demos else -1)
+        self.changed.emit()
+
+    def _fill_list(self, select: int) -> None:
+        self.list.blockSignals(True)
+        self.list.clear()
+        for demo in self.demos:
+            item = QListWidgetItem()
+            self._render_item(item, demo)
+            self.list.addItem(item)
+        self.list.setCurrentRow(select)
+        self.list.blockSignals(False)
+        self._select(select)
+        self._update_guidance()
+
+    def _render_item(self, item: QListWidgetItem, demo: Demonstration) -> None:
+        reason = flag(demo)
+        prompt = demo.prompt.strip() or "(prompt will be derived from the text)"
+        item.setText(f"{prompt}\n{preview(demo)}")
+        item.setData(ID_ROLE, demo.id)
+        item.setToolTip(reason or demo.source)
+        warning = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        item.setIcon(warning if reason else self.style().standardIcon(QStyle.StandardPixmap.SP_FileIcon))
+
+    def _select(self, row: int) -> None:
+        self.flush()
+        self.editor.show_demo(self.demos[row] if 0 <= row < len(self.demos) else None)
+
+    def _update_guidance(self) -> None:
+        text, good = guidance(self.demos)
+        self.count_label.setText(text if good else f"⚠ {text}")
+        self.next_button.setEnabled(ready_to_learn(self.demos))
+        self.remove_button.setEnabled(bool(self.demos) and not self.locked)
+
+    def set_locked(self, locked: bool) -> None:
+        """While training, the texts can be read but not changed."""
+        if locked:
+            self.flush()
+        self.locked = locked
+        self.editor.set_read_only(locked)
+        for button in (self.paste_button, self.add_button):
+            button.setEnabled(not locked)
+        self._update_guidance()
+
+    def ready(self) -> bool:
+        return ready_to_learn(self.demos)

@@ -1,0 +1,43 @@
+"""The one place errors are shown: a dialog with what happened, what to do next, and the details."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+# Core exceptions whose message is already worded for the user (what happened and what to do).
+_USER_FACING = ("ModelError", "ProfileError", "AtomicWriteError", "DiskFullError")
+
+
+def explain(exc: BaseException) -> tuple[str, str]:
+    """(cause, next step) for an exception, in words a user can act on."""
+    name = type(exc).__name__
+    message = str(exc).strip()
+    if name in _USER_FACING or (isinstance(exc, ValueError) and message):
+        next_step = {
+            "ModelError": "Open Settings (Ctrl+,) to pick another model or device, then try again.",
+        }.get(name, "Fix the problem described above, then try again.")
+        return message, next_step
+    if isinstance(exc, MemoryError) or "out of memory" in message.lower():
+        return (
+            "The computer ran out of memory.",
+            "Close other programs, or choose the 'quick' preset or a smaller model in Settings, and try again.",
+        )
+    return (
+        f"Something unexpected went wrong ({name}: {message or 'no message'}).",
+        "Try again. If it happens again, keep the details below and report them.",
+    )
+
+
+def show_error(parent: QWidget | None, title: str, exc: BaseException, trace: str = "") -> QMessageBox:
+    """Open a non-blocking (window-modal) error dialog and return it."""
+    cause, next_step = explain(exc)
+    box = QMessageBox(QMessageBox.Icon.Critical, title, cause, QMessageBox.StandardButton.Ok, parent)
+    box.setObjectName("errorDialog")
+    box.setInformativeText(next_step)
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    if trace:
+        box.setDetailedText(trace)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box

@@ -1,0 +1,69 @@
+"""The compose model, loaded in the background after the window shows, and reloaded when the model
+settings change. Holds the core ``Writer`` once it is ready."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from ditto_desk.ui import tasks
+from ditto_desk.workers import Job
+
+LOADING, READY, FAILED, IDLE = "loading", "ready", "failed", "idle"
+
+
+class ModelHost(QObject):
+    state_changed = Signal(str)
+    progress = Signal(object)  # core ProgressEvents ("convert" on the first run, then "load")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.state = IDLE
+        self.writer: Any = None
+        self.description = ""  # "SmolLM2-135M-Instruct · cpu · nf4"
+        self.note = ""  # how it was loaded, and why when it fell back
+        self.error = ""
+        self.job: Job | None = None
+        self._pending: dict[str, str] | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.state == LOADING
+
+    def load(self, model_json: dict[str, str]) -> None:
+        """Load (or reload) the model; a request made while loading runs once the current load ends."""
+        if self.job is not None:
+            self._pending = dict(model_json)
+            return
+        self.writer = None
+        self._set_state(LOADING)
+        job = Job(tasks.load_writer(dict(model_json)), "Could not load the model")
+        job.progress.connect(self.progress)
+        job.finished.connect(self._loaded)
+        job.failed.connect(self._failed)
+        job.ended.connect(self._ended)
+        self.job = job.start()
+
+    def _loaded(self, writer: Any) -> None:
+        self.writer = writer
+        self.description = writer.loaded.describe()
+        self.note = writer.loaded.note
+        self.error = ""
+        self._set_state(READY)
+
+    def _failed(self, exc: BaseException, trace: str) -> None:
+        self.error = str(exc)
+        self._set_state(FAILED)
+
+    def _ended(self) -> None:
+        self.job = None
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self.load(pending)
+        elif self.state == LOADING:  # cancelled (the window is closing)
+            self._set_state(IDLE)
+
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        self.state_changed.emit(state)

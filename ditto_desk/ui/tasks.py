@@ -1,0 +1,74 @@
+"""The core jobs the window runs, wrapped as ``fn(progress, cancel)`` for ditto_desk.workers.
+
+torch, transformers and peft are imported inside the jobs, in the worker thread, so the window opens
+without them. No Qt here and no UI code: a job only reports events and returns (or yields).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+from ditto_desk.core.config import TrainingConfig
+from ditto_desk.core.profiles import ProfileStore
+from ditto_desk.core.progress import CancelToken, ProgressEvent
+
+Progress = Callable[[ProgressEvent], None]
+
+
+def load_writer(model_json: dict[str, str]) -> Callable[[Progress, CancelToken], Any]:
+    """Load the compose model (converting the bundled one on first run) and return a core ``Writer``."""
+
+    def job(progress: Progress, cancel: CancelToken) -> Any:
+        from ditto_desk.core.generate import Writer
+        from ditto_desk.core.models import ModelSettings, load_model
+
+        loaded = load_model(ModelSettings.from_json(model_json), progress)
+        cancel.raise_if_cancelled()
+        return Writer(loaded)
+
+    return job
+
+
+def train(
+    store: ProfileStore, profile: str, model_json: dict[str, str], config: TrainingConfig
+) -> Callable[[Progress, CancelToken], Any]:
+    """Run DITTO on the profile; returns the core ``TrainingSummary``."""
+
+    def job(progress: Progress, cancel: CancelToken) -> Any:
+        from ditto_desk.core.jobs import train_profile
+        from ditto_desk.core.models import ModelSettings
+
+        return train_profile(store, profile, ModelSettings.from_json(model_json), config, progress, cancel)
+
+    return job
+
+
+def write(
+    writer: Any,
+    adapter_dir: Path | None,
+    request: str,
+    max_new_tokens: int,
+    temperature: float,
+    compare: bool,
+) -> Callable[[Progress, CancelToken], Iterator[tuple[str, str]]]:
+    """Stream a draft as ("styled", piece) items, then, if ``compare``, the base model's as ("base", piece)."""
+
+    def job(progress: Progress, cancel: CancelToken) -> Iterator[tuple[str, str]]:
+        from ditto_desk.core.generate import WriteOptions
+
+        if writer.adapter_dir != adapter_dir:
+            writer.use_adapter(adapter_dir)
+        options = WriteOptions(max_new_tokens=max_new_tokens, temperature=temperature)
+        # closing(): when the window stops iterating, the generate() thread is stopped and joined at once.
+        with closing(writer.stream(request, options, use_adapter=True, cancel=cancel)) as pieces:
+            for piece in pieces:
+                yield "styled", piece
+        if compare and adapter_dir is not None and not cancel.cancelled:
+            with closing(writer.stream(request, options, use_adapter=False, cancel=cancel)) as pieces:
+                for piece in pieces:
+                    yield "base", piece
+
+    return job
