@@ -23,7 +23,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from ditto_desk.core.progress import CancelToken, Cancelled, ProgressEvent
+from ditto_desk.core.progress import Cancelled, CancelToken, ProgressEvent
 
 JobFn = Callable[[Callable[[ProgressEvent], None], CancelToken], Any]
 

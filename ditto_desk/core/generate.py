@@ -60,14 +60,10 @@ class Writer:
         from peft import PeftModel
 
         with self._lock:
-            if isinstance(self.model, PeftModel) and ADAPTER_NAME in self.model.peft_config:
-                self.model.delete_adapter(ADAPTER_NAME)
+            if isinstance(self.model, PeftModel):
+                self.model = self.model.unload()  # back to the plain base model, LoRA layers removed
             if adapter_dir is not None:
-                if isinstance(self.model, PeftModel):
-                    self.model.load_adapter(str(adapter_dir), adapter_name=ADAPTER_NAME)
-                    self.model.set_adapter(ADAPTER_NAME)
-                else:
-                    self.model = PeftModel.from_pretrained(self.model, str(adapter_dir), adapter_name=ADAPTER_NAME)
+                self.model = PeftModel.from_pretrained(self.model, str(adapter_dir), adapter_name=ADAPTER_NAME)
                 self.model.eval()
             self.adapter_dir = adapter_dir
 

@@ -50,9 +50,7 @@ class DemoList(QListWidget):
         painter.drawText(
             rect,
             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-            "Drag your own emails or posts here\n"
-            f"({SUPPORTED}, or a whole folder),\n"
-            "or copy a text and press Ctrl+V.",
+            f"Drag your own emails or posts here\n({SUPPORTED}, or a whole folder),\nor copy a text and press Ctrl+V.",
         )
 
 

@@ -38,6 +38,5 @@ def show_error(parent: QWidget | None, title: str, exc: BaseException, trace: st
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     if trace:
         box.setDetailedText(trace)
-    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
     return box

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -73,9 +74,13 @@ class LossPlot(QWidget):
         self.steps += 1
         if event.phase == "dpo" and self._dpo_line is None and self.steps > 1:
             # Where learning from the user's texts ends and comparing with the model's own drafts begins.
+            palette = self.palette()
             self._dpo_line = pg.InfiniteLine(
-                self.steps - 0.5, angle=90, pen=pg.mkPen(self.palette().color(QPalette.ColorRole.Mid), style=2),
-                label="comparisons", labelOpts={"position": 0.9, "color": self.palette().color(QPalette.ColorRole.Text)},
+                self.steps - 0.5,
+                angle=90,
+                pen=pg.mkPen(palette.color(QPalette.ColorRole.Mid), style=Qt.PenStyle.DashLine),
+                label="comparison rounds",
+                labelOpts={"position": 0.92, "color": palette.color(QPalette.ColorRole.Text)},
             )
             self.plot.addItem(self._dpo_line)
         self.loss_x.append(self.steps)

@@ -1,0 +1,218 @@
+"""Step 3: compose. A request, a draft streamed piece by piece in the learned style, Stop, Write again,
+Copy, and optionally the base model's answer beside it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication, QTextCursor
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ditto_desk.core.app_settings import MAX_NEW_TOKENS, MAX_TEMPERATURE, MIN_NEW_TOKENS, MIN_TEMPERATURE
+from ditto_desk.ui import tasks
+from ditto_desk.ui.model_host import FAILED, LOADING, ModelHost
+from ditto_desk.ui.session import Session
+from ditto_desk.workers import Job
+
+
+class ComposePage(QWidget):
+    message = Signal(str)
+
+    def __init__(self, session: Session, model_host: ModelHost) -> None:
+        super().__init__()
+        self.session = session
+        self.model_host = model_host
+        self.job: Job | None = None
+        self.pieces = 0  # text pieces received for the current draft (the tests count them)
+        self._build()
+        session.profile_changed.connect(self.refresh)
+        model_host.state_changed.connect(self.refresh)
+        self.refresh()
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        title = QLabel("Compose")
+        title.setObjectName("pageTitle")
+        layout.addWidget(title)
+        self.notice = QLabel()
+        self.notice.setObjectName("notice")
+        self.notice.setWordWrap(True)
+        self.notice.setFrameShape(QFrame.Shape.StyledPanel)
+        self.notice.setMargin(6)
+        layout.addWidget(self.notice)
+
+        layout.addWidget(QLabel("What should I write?"))
+        self.request = QPlainTextEdit()
+        self.request.setObjectName("request")
+        self.request.setPlaceholderText("e.g. An email to the team moving Friday's retro to Monday at 10")
+        self.request.setTabChangesFocus(True)
+        self.request.setMaximumHeight(90)
+        self.request.textChanged.connect(self._update_buttons)
+        layout.addWidget(self.request)
+
+        controls = QHBoxLayout()
+        self.write_button = QPushButton("Write")
+        self.write_button.setObjectName("primary")
+        self.write_button.setToolTip("Write a draft (Ctrl+Enter)")
+        self.write_button.clicked.connect(self.write)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop writing (Esc)")
+        self.stop_button.clicked.connect(self.stop)
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setToolTip("Copy the draft to the clipboard")
+        self.copy_button.clicked.connect(self.copy)
+        settings = self.session.settings
+        self.length = QSpinBox()
+        self.length.setRange(MIN_NEW_TOKENS, MAX_NEW_TOKENS)
+        self.length.setSingleStep(50)
+        self.length.setValue(settings.compose_max_new_tokens)
+        self.length.setSuffix(" tokens")
+        self.length.setToolTip("The longest draft, in tokens (a token is about ¾ of a word)")
+        self.temperature = QDoubleSpinBox()
+        self.temperature.setRange(MIN_TEMPERATURE, MAX_TEMPERATURE)
+        self.temperature.setSingleStep(0.1)
+        self.temperature.setDecimals(2)
+        self.temperature.setValue(settings.compose_temperature)
+        self.temperature.setToolTip("Higher: more varied wording; lower: safer, more predictable")
+        self.compare = QCheckBox("Show the base model's answer beside it")
+        self.compare.setChecked(settings.show_base_comparison)
+        self.compare.toggled.connect(self._compare_toggled)
+        for widget in (self.write_button, self.stop_button, self.copy_button):
+            controls.addWidget(widget)
+        controls.addSpacing(16)
+        length_label = QLabel("&Length:")
+        length_label.setBuddy(self.length)
+        temperature_label = QLabel("&Temperature:")
+        temperature_label.setBuddy(self.temperature)
+        for widget in (length_label, self.length, temperature_label, self.temperature, self.compare):
+            controls.addWidget(widget)
+        controls.addStretch(1)
+        layout.addLayout(controls)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.styled_box, self.output = self._output_box("In your style", "draft")
+        self.base_box, self.base_output = self._output_box("Base model, without your style", "baseDraft")
+        self.splitter.addWidget(self.styled_box)
+        self.splitter.addWidget(self.base_box)
+        self.splitter.setChildrenCollapsible(False)
+        layout.addWidget(self.splitter, 1)
+        self.status = QLabel()
+        layout.addWidget(self.status)
+        self._compare_toggled(self.compare.isChecked())
+
+    def _output_box(self, title: str, name: str) -> tuple[QGroupBox, QPlainTextEdit]:
+        box = QGroupBox(title)
+        inner = QVBoxLayout(box)
+        editor = QPlainTextEdit()
+        editor.setObjectName(name)
+        editor.setPlaceholderText("The draft appears here as it is written. You can edit it.")
+        inner.addWidget(editor)
+        return box, editor
+
+    # -- state -------------------------------------------------------------------------------------
+
+    @property
+    def writing(self) -> bool:
+        return self.job is not None
+
+    def refresh(self, *_: object) -> None:
+        profile = self.session.profile
+        state = self.model_host.state
+        if state == LOADING:
+            text = "Loading the model in the background… you can type your request meanwhile."
+        elif state == FAILED:
+            text = f"The model could not be loaded: {self.model_host.error} Fix it in Settings, then try again."
+        elif profile is not None and profile.has_adapter:
+            text = f"Writing in the style learned for “{profile.name}”."
+        else:
+            text = (
+                "This profile has not learned a style yet, so drafts come from the base model. "
+                "Add your texts and press “Learn my style” first."
+            )
+        self.notice.setText(text)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        ready = self.model_host.writer is not None and bool(self.request.toPlainText().strip())
+        self.write_button.setEnabled(ready and not self.writing)
+        self.stop_button.setEnabled(self.writing)
+        self.copy_button.setEnabled(bool(self.output.toPlainText().strip()))
+        self.compare.setEnabled(not self.writing)
+
+    def _compare_toggled(self, on: bool) -> None:
+        self.base_box.setVisible(on)
+        self.session.settings.show_base_comparison = on
+
+    def remember_controls(self) -> None:
+        """Copy length/temperature/comparison into the app settings (saved when the window closes)."""
+        settings = self.session.settings
+        settings.compose_max_new_tokens = self.length.value()
+        settings.compose_temperature = round(self.temperature.value(), 2)
+        settings.show_base_comparison = self.compare.isChecked()
+
+    # -- writing -----------------------------------------------------------------------------------
+
+    def write(self) -> None:
+        request = self.request.toPlainText().strip()
+        writer = self.model_host.writer
+        if self.writing or writer is None or not request:
+            return
+        profile = self.session.profile
+        adapter = profile.active_adapter_dir if profile is not None else None
+        compare = self.compare.isChecked()
+        self.output.clear()
+        self.base_output.clear()
+        self.pieces = 0
+        if compare and adapter is None:
+            self.base_output.setPlainText("(Same as the draft: this profile has no learned style yet.)")
+        self.remember_controls()
+        self.status.setText("Writing…")
+        job = Job(
+            tasks.write(writer, adapter, request, self.length.value(), self.temperature.value(), compare),
+            "Could not write the draft",
+        )
+        job.item.connect(self._piece)
+        job.finished.connect(lambda _: self.status.setText("Done. Edit the draft, write again, or copy it."))
+        job.cancelled.connect(lambda: self.status.setText("Stopped."))
+        job.failed.connect(lambda exc, _: self.status.setText("Writing failed (see the message)."))
+        job.ended.connect(self._ended)
+        self.job = job.start()
+        self._update_buttons()
+
+    def _piece(self, item: tuple[str, str]) -> None:
+        target, piece = item
+        editor = self.output if target == "styled" else self.base_output
+        cursor = editor.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(piece)
+        bar = editor.verticalScrollBar()
+        bar.setValue(bar.maximum())
+        self.pieces += 1
+
+    def _ended(self) -> None:
+        self.job = None
+        self.write_button.setText("Write again")
+        self._update_buttons()
+
+    def stop(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.status.setText("Stopping…")
+
+    def copy(self) -> None:
+        text = self.output.toPlainText().strip()
+        if text:
+            QGuiApplication.clipboard().setText(text)
+            self.message.emit("Draft copied to the clipboard.")

@@ -1,0 +1,263 @@
+"""The main window: profile bar, the three steps as tabs (texts, learn, compose), and a status bar
+naming the model. It wires pages to the session and shows every error in one place."""
+
+from __future__ import annotations
+
+import contextlib
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressDialog,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ditto_desk.core.progress import ProgressEvent
+from ditto_desk.ui.compose_page import ComposePage
+from ditto_desk.ui.demos_page import DemonstrationsPage
+from ditto_desk.ui.errors import show_error
+from ditto_desk.ui.learn_page import LearnPage
+from ditto_desk.ui.model_host import FAILED, LOADING, READY, ModelHost
+from ditto_desk.ui.profile_bar import ProfileBar
+from ditto_desk.ui.session import Session
+from ditto_desk.ui.settings_dialog import SettingsDialog
+from ditto_desk.ui.theme import app_icon
+from ditto_desk.workers import error_hub, stop_all_jobs
+
+DEMOS_TAB, LEARN_TAB, COMPOSE_TAB = 0, 1, 2
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, session: Session, *, autoload_model: bool = True) -> None:
+        super().__init__()
+        self.session = session
+        self.model_host = ModelHost()
+        self.autoload_model = autoload_model
+        self._shut_down = False
+        self.ask_before_closing = True  # closing while training asks first (tests turn this off)
+        self.error_boxes: list[QMessageBox] = []
+        self._convert_dialog: QProgressDialog | None = None
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self.resize(1180, 760)
+        self.setMinimumSize(900, 600)
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        top = QHBoxLayout()
+        self.profile_bar = ProfileBar(session)
+        self.settings_button = QPushButton("Settings…")
+        self.settings_button.setToolTip("Model, device, quantization and training preset (Ctrl+,)")
+        self.settings_button.clicked.connect(self.open_settings)
+        top.addWidget(self.profile_bar)
+        top.addStretch(1)
+        top.addWidget(self.settings_button)
+        layout.addLayout(top)
+
+        self.demos = DemonstrationsPage(session)
+        self.learn = LearnPage(session, self.model_host)
+        self.compose = ComposePage(session, self.model_host)
+        self.learn.ready_check = self.demos.ready
+        self.learn.before_start = self.demos.flush
+        self.learn.plot.widget.setAcceptDrops(False)  # a file dropped on the plot goes to the window
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.demos, "1 · Your texts")
+        self.tabs.addTab(self.learn, "2 · Learn my style")
+        self.tabs.addTab(self.compose, "3 · Compose")
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+
+        self.model_label = QLabel()
+        self.model_label.setObjectName("modelStatus")
+        self.training_label = QLabel()
+        self.statusBar().addPermanentWidget(self.training_label)
+        self.statusBar().addPermanentWidget(self.model_label)
+
+        self._connect()
+        self._shortcuts()
+        self.session.open_start_profile()
+        self._model_state(self.model_host.state)
+
+    # -- wiring ------------------------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        error_hub.error.connect(self.show_error)
+        for page in (self.demos, self.learn, self.compose):
+            page.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.demos.changed.connect(self.learn.update_buttons)
+        self.demos.next_requested.connect(lambda: self.tabs.setCurrentIndex(LEARN_TAB))
+        self.learn.compose_requested.connect(lambda: self.tabs.setCurrentIndex(COMPOSE_TAB))
+        self.learn.progress.valueChanged.connect(self._training_status)
+        self.session.training_changed.connect(self._training_changed)
+        self.session.profile_changed.connect(self._title)
+        self.model_host.state_changed.connect(self._model_state)
+        self.model_host.progress.connect(self._model_progress)
+
+    def _shortcuts(self) -> None:
+        def add(keys: str | QKeySequence, slot: object) -> None:
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(slot)
+
+        add("Ctrl+L", self.learn_shortcut)
+        add("Ctrl+Return", self.write_shortcut)
+        add("Ctrl+Enter", self.write_shortcut)
+        add("Esc", self.stop_shortcut)
+        add("Ctrl+,", self.open_settings)
+        add(QKeySequence.StandardKey.Quit, self.close)
+
+    def start(self) -> None:
+        """Call after show(): the model loads in the background once the window is on screen."""
+        if self.autoload_model:
+            QTimer.singleShot(0, self.load_model)
+
+    def load_model(self) -> None:
+        self.model_host.load(self.session.settings.model_json())
+
+    # -- shortcuts ---------------------------------------------------------------------------------
+
+    def learn_shortcut(self) -> None:
+        self.tabs.setCurrentIndex(LEARN_TAB)
+        self.learn.start()
+
+    def write_shortcut(self) -> None:
+        self.tabs.setCurrentIndex(COMPOSE_TAB)
+        self.compose.write()
+
+    def stop_shortcut(self) -> None:
+        if self.compose.writing:
+            self.compose.stop()
+        elif self.learn.training:
+            self.learn.cancel()
+
+    # -- drag and drop -----------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        mime = event.mimeData()
+        if (mime.hasUrls() or mime.hasText()) and not self.session.training:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if self.session.training:
+            event.ignore()
+        else:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        if self.session.training:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.tabs.setCurrentIndex(DEMOS_TAB)
+        self.demos.add_mime(event.mimeData())
+
+    # -- status ------------------------------------------------------------------------------------
+
+    def _title(self) -> None:
+        profile = self.session.profile
+        self.setWindowTitle(f"Ditto Desk — {profile.name}" if profile else "Ditto Desk")
+
+    def _model_state(self, state: str) -> None:
+        host = self.model_host
+        if state == LOADING:
+            model = self.session.settings.model
+            name = "SmolLM2-135M-Instruct" if model == "bundled" else model
+            self.model_label.setText(f"Model: loading {name} in the background…")
+            self.model_label.setToolTip("")
+        elif state == READY:
+            self.model_label.setText(f"Model: {host.description}")
+            self.model_label.setToolTip(host.note)
+        elif state == FAILED:
+            self.model_label.setText("Model: not loaded — open Settings to fix it")
+            self.model_label.setToolTip(host.error)
+        else:
+            self.model_label.setText("Model: not loaded yet")
+        if state != LOADING and self._convert_dialog is not None:
+            self._convert_dialog.close()
+            self._convert_dialog = None
+
+    def _model_progress(self, event: ProgressEvent) -> None:
+        if event.phase != "convert":
+            self.model_label.setText(f"Model: {event.message}")
+            return
+        # The one-time conversion of the bundled model takes a while: say so in a progress dialog.
+        if self._convert_dialog is None:
+            dialog = QProgressDialog("Preparing the bundled model (first run only)…", "", 0, 100, self)
+            dialog.setObjectName("convertDialog")
+            dialog.setWindowTitle("First run")
+            dialog.setCancelButton(None)  # the conversion can't be stopped halfway; it takes under a minute
+            dialog.setWindowModality(Qt.WindowModality.WindowModal)
+            dialog.setMinimumDuration(0)
+            dialog.setAutoClose(False)
+            self._convert_dialog = dialog
+        self._convert_dialog.setLabelText(event.message)
+        self._convert_dialog.setValue(round(100 * event.fraction))
+        self._convert_dialog.show()
+
+    def _training_changed(self, running: bool) -> None:
+        self.settings_button.setEnabled(not running)
+        self._training_status()
+
+    def _training_status(self, *_: object) -> None:
+        running = self.session.training
+        self.training_label.setText(f"Learning: {self.learn.progress.value() // 10}%" if running else "")
+
+    # -- dialogs -----------------------------------------------------------------------------------
+
+    def show_error(self, title: str, exc: BaseException, trace: str = "") -> None:
+        for old in [b for b in self.error_boxes if not b.isVisible()]:
+            self.error_boxes.remove(old)
+            old.deleteLater()
+        self.error_boxes.append(show_error(self, title, exc, trace))
+
+    def open_settings(self) -> None:
+        if self.session.training:
+            self.statusBar().showMessage("Settings can be changed once training has finished.", 6000)
+            return
+        dialog = SettingsDialog(self.session.settings, self)
+        if dialog.exec() != SettingsDialog.DialogCode.Accepted:
+            return
+        model_changed = dialog.apply()
+        self.session.save_settings()
+        self.learn.refresh()
+        if model_changed:
+            self.load_model()
+
+    # -- closing -----------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if self.learn.training and self.ask_before_closing:
+            answer = QMessageBox.question(
+                self,
+                "Training is running",
+                "Stop training and quit? Your previous style is kept unchanged.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Save what is pending and stop every background thread (cancel, then wait). Runs once."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self.demos.flush()
+        self.compose.remember_controls()
+        self.session.save_settings()
+        stop_all_jobs()
+        with contextlib.suppress(RuntimeError, TypeError):  # already disconnected
+            error_hub.error.disconnect(self.show_error)

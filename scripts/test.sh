@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Set up (first time only) and run the whole test suite, headless.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh dev
+export QT_QPA_PLATFORM=offscreen
+.venv/bin/ruff check ditto_desk tests benchmarks scripts
+.venv/bin/lint-imports
+exec .venv/bin/python -m pytest -q "$@"

@@ -1,0 +1,51 @@
+"""Encoding and the SFT batch: the loss sees the response and its EOS, never the prompt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from transformers import AutoTokenizer
+
+from ditto_desk.core.chat import encode_example, encode_prompt, trim_generated
+from ditto_desk.core.sampling import length_cap
+from ditto_desk.core.sft import ResponseOnlyCollator
+
+
+def test_sft_labels_mask_the_prompt_and_keep_eos(tiny_model_dir: Path) -> None:
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    short = encode_example(tokenizer, "Write a note", "hey all — short one.", max_length=256)
+    long = encode_example(tokenizer, "Write a longer note please", "hey all — " + "words " * 30, max_length=256)
+    batch = ResponseOnlyCollator(tokenizer.pad_token_id)([short, long])
+    for row, example in enumerate([short, long]):
+        labels = batch["labels"][row].tolist()
+        n_prompt, n_total = len(example.prompt_ids), example.length
+        assert all(label == -100 for label in labels[:n_prompt]), "prompt tokens must not be trained on"
+        assert labels[n_prompt:n_total] == list(example.response_ids)
+        assert labels[n_total - 1] == tokenizer.eos_token_id, "EOS must be learned, not lost to padding"
+        assert all(label == -100 for label in labels[n_total:]), "padding is not trained on"
+        assert batch["attention_mask"][row].sum().item() == n_total
+
+
+def test_prompt_is_the_chat_template_up_to_the_answer(tiny_model_dir: Path) -> None:
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    text = tokenizer.decode(encode_prompt(tokenizer, "Say hi"))
+    assert text.rstrip().endswith("<|im_start|>assistant")
+    assert "Say hi" in text
+
+
+def test_a_response_cut_by_max_length_loses_eos(tiny_model_dir: Path) -> None:
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    example = encode_example(tokenizer, "Write", "word " * 200, max_length=64)
+    assert example.length == 64
+    assert example.response_ids[-1] != tokenizer.eos_token_id
+
+
+def test_trim_generated_keeps_eos_and_reports_cut() -> None:
+    assert trim_generated([5, 6, 2, 2, 2], eos_id=2) == ((5, 6, 2), False)
+    assert trim_generated([5, 6, 7], eos_id=2) == ((5, 6, 7), True)
+
+
+def test_length_cap_follows_the_demonstrations() -> None:
+    assert length_cap([100, 150], factor=1.3) == 195
+    assert length_cap([3], factor=1.3) == 32  # never absurdly short
+    assert length_cap([5000], factor=1.3) == 1024

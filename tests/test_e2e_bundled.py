@@ -1,0 +1,67 @@
+"""End to end on the real bundled model (SmolLM2-135M-Instruct, NF4 on the CPU): a user's path."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ditto_desk.cli import main as cli_main
+from ditto_desk.core.chat import encode_example
+from ditto_desk.core.config import preset
+from ditto_desk.core.generate import WriteOptions, Writer
+from ditto_desk.core.jobs import train_profile
+from ditto_desk.core.logprobs import mean_token_loglik
+from ditto_desk.core.models import ModelSettings, load_model
+from ditto_desk.core.profiles import ProfileStore
+from ditto_desk.core.progress import Cancelled, CancelToken, ProgressEvent
+
+pytestmark = pytest.mark.e2e
+REQUEST = "Write an email to the team about the new on-call rota."
+
+
+def test_quick_ditto_learns_the_sample_authors_style(sample_demos, capsys) -> None:
+    """`ditto-desk train --samples` then write: the adapter writes differently from the base model and
+    finds the author's own texts more likely than the base model does."""
+    start = time.monotonic()
+    assert cli_main(["train", "--samples", "--profile", "maren"]) == 0
+    train_seconds = time.monotonic() - start
+    profile = ProfileStore().load("maren")
+    assert profile.has_adapter and len(profile.demonstrations) == 4
+
+    loaded = load_model(ModelSettings())
+    assert loaded.quantization == "nf4"
+    writer = Writer(loaded)
+    greedy = WriteOptions(max_new_tokens=60, temperature=0.0, repetition_penalty=1.15)
+    base_text = writer.write(REQUEST, greedy)
+    examples = [encode_example(loaded.tokenizer, d.prompt, d.text, 384) for d in profile.demonstrations]
+    base_loglik = mean_token_loglik(loaded.model, examples, loaded.tokenizer.pad_token_id)
+
+    writer.use_adapter(profile.active_adapter_dir)
+    styled_text = writer.write(REQUEST, greedy)
+    styled_loglik = mean_token_loglik(writer.model, examples, loaded.tokenizer.pad_token_id)
+    print(f"\nquick train {train_seconds:.0f}s; loglik base {base_loglik:.3f} -> policy {styled_loglik:.3f}")
+    print(f"base:   {base_text[:200]!r}\nstyled: {styled_text[:200]!r}")
+    assert styled_text != base_text
+    assert styled_loglik > base_loglik
+
+
+@pytest.mark.parametrize("phase", ["sft", "sample"])
+def test_cancel_on_the_bundled_model_returns_within_5_seconds(phase, sample_demos) -> None:
+    store = ProfileStore()
+    store.create("me").save_demonstrations(sample_demos)
+    cancel = CancelToken()
+    asked: list[float] = []
+
+    def cancel_when(event: ProgressEvent) -> None:
+        if event.phase == phase and not asked:
+            asked.append(time.monotonic())
+            cancel.cancel()
+
+    config = preset("quick").with_overrides(sft_max_steps=1)
+    with pytest.raises(Cancelled):
+        train_profile(store, "me", ModelSettings(), config, cancel_when, cancel)
+    latency = time.monotonic() - asked[0]
+    print(f"\ncancel during {phase}: returned in {latency:.2f}s")
+    assert latency < 5
+    assert not store.load("me").has_adapter

@@ -1,0 +1,124 @@
+"""The DITTO engine on a tiny random model: reference, cancel, isolation, saved adapter."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from peft import PeftModel, get_peft_model_state_dict
+
+from ditto_desk.core.demos import Demonstration
+from ditto_desk.core.engine import POLICY_ADAPTER, REFERENCE_ADAPTER, DittoRun
+from ditto_desk.core.jobs import train_profile
+from ditto_desk.core.logprobs import response_logprobs
+from ditto_desk.core.models import load_model
+from ditto_desk.core.profiles import ProfileStore
+from ditto_desk.core.progress import Cancelled, CancelToken, ProgressEvent
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_reference_is_the_frozen_sft_model(tiny_settings, tiny_config, sample_demos) -> None:
+    sft_weights: dict[str, torch.Tensor] = {}
+
+    def capture_sft(event: ProgressEvent) -> None:
+        if event.phase == "sample" and not sft_weights:  # SFT is over, DPO has not begun
+            state = get_peft_model_state_dict(run.model, adapter_name=POLICY_ADAPTER)
+            sft_weights.update({k: v.clone() for k, v in state.items()})
+
+    run = DittoRun(load_model(tiny_settings), sample_demos, tiny_config, capture_sft)
+    model = run.run()
+    reference = get_peft_model_state_dict(model, adapter_name=REFERENCE_ADAPTER)
+    policy = get_peft_model_state_dict(model, adapter_name=POLICY_ADAPTER)
+    assert sft_weights and reference.keys() == sft_weights.keys()
+    assert all(torch.equal(reference[k], sft_weights[k]) for k in sft_weights), "the reference moved"
+    assert any(not torch.equal(policy[k], sft_weights[k]) for k in sft_weights), "the policy did not train"
+
+    # Every cached reference log-prob is the SFT model's, computed once, and still true after training.
+    from ditto_desk.core.chat import Encoded
+
+    keys = list(run._reference)
+    assert len(keys) == len(set(keys)) >= len(sample_demos)
+    model.set_adapter(REFERENCE_ADAPTER)
+    again = response_logprobs(model, [Encoded(run.prompts[d], r) for d, r in keys], run.tokenizer.pad_token_id)
+    model.set_adapter(POLICY_ADAPTER)
+    for key, (logp, _) in zip(keys, again, strict=True):
+        assert run._reference[key] == pytest.approx(logp, abs=1e-3)
+
+
+def test_every_rounds_samples_are_kept(tiny_settings, tiny_config, sample_demos) -> None:
+    run = DittoRun(load_model(tiny_settings), sample_demos, tiny_config)
+    run.run()
+    assert len(run.pool.rounds) == tiny_config.n_rounds == 2
+    for round_samples in run.pool.rounds:
+        assert all(len(round_samples[d]) == tiny_config.n_samples for d in range(len(sample_demos)))
+    assert run.stats.samples_drawn == 2 * len(sample_demos) * tiny_config.n_samples
+    dpo = [e for e in run.stats.log if e["phase"] == "dpo"]
+    assert [e["step"] for e in dpo] == [1, 2]
+    assert all(e["reward_margin"] is not None for e in dpo)
+
+
+def test_two_trainings_in_one_process_share_nothing(tiny_settings, tiny_config) -> None:
+    first_demos = [Demonstration("alpha beta gamma delta epsilon", "Write it", id="a")]
+    second_demos = [Demonstration("one two three four five six", "Write it", id="b")] * 2
+    first = DittoRun(load_model(tiny_settings), first_demos, tiny_config)
+    first.run()
+    second = DittoRun(load_model(tiny_settings), second_demos, tiny_config)
+    second.run()
+    first_samples = {s.ids for s in first.pool.all_samples()}
+    assert second.pool.n_demos == 2 and first.pool.n_demos == 1
+    # Same prompt twice in the second run: two demonstrations, two sample sets, no cache keyed by prompt.
+    assert all(len(second.pool.rounds[0][d]) == tiny_config.n_samples for d in (0, 1))
+    assert {d for d, _ in second._reference} == {0, 1}
+    assert set(first._reference).isdisjoint(second._reference) or first_samples != {
+        s.ids for s in second.pool.all_samples()
+    }
+
+
+def _trained_store(tiny_settings, tiny_config, demos) -> ProfileStore:
+    store = ProfileStore()
+    store.create("me").save_demonstrations(demos)
+    train_profile(store, "me", tiny_settings, tiny_config)
+    return store
+
+
+@pytest.mark.parametrize("phase", ["sft", "sample", "dpo"])
+def test_cancel_leaves_the_saved_profile_exactly_as_it_was(phase, tiny_settings, tiny_config, sample_demos) -> None:
+    store = _trained_store(tiny_settings, tiny_config, sample_demos)
+    before = snapshot(store.root / "me")
+    cancel = CancelToken()
+    cancelled_at: list[float] = []
+
+    def cancel_in_phase(event: ProgressEvent) -> None:
+        if event.phase == phase and not cancel.cancelled:
+            cancel.cancel()
+            cancelled_at.append(time.monotonic())
+
+    with pytest.raises(Cancelled):
+        train_profile(store, "me", tiny_settings, tiny_config, cancel_in_phase, cancel)
+    assert cancelled_at and time.monotonic() - cancelled_at[0] < 5
+    assert snapshot(store.root / "me") == before
+    assert store.load("me").has_adapter
+
+
+def test_saved_adapter_is_a_standard_peft_folder(tiny_settings, tiny_config, sample_demos) -> None:
+    store = _trained_store(tiny_settings, tiny_config, sample_demos)
+    profile = store.load("me")
+    folder = profile.active_adapter_dir
+    assert {"adapter_model.safetensors", "adapter_config.json"} <= {p.name for p in folder.iterdir()}
+    base = load_model(tiny_settings).model
+    model = PeftModel.from_pretrained(base, str(folder))
+    assert any("lora_A" in name for name, _ in model.named_parameters())
+    summary = profile.training_log[0]
+    assert summary["phase"] == "summary" and summary["demonstrations"] == len(sample_demos)
+
+
+def test_training_without_demonstrations_says_what_to_do(tiny_settings, tiny_config) -> None:
+    store = ProfileStore()
+    store.create("empty")
+    with pytest.raises(ValueError, match="no demonstrations"):
+        train_profile(store, "empty", tiny_settings, tiny_config)

@@ -1,0 +1,53 @@
+"""Compose: streamed token by token, stoppable, with or without the learned adapter."""
+
+from __future__ import annotations
+
+import pytest
+
+from ditto_desk.core.generate import WriteOptions, Writer
+from ditto_desk.core.jobs import train_profile
+from ditto_desk.core.models import load_model
+from ditto_desk.core.profiles import ProfileStore
+from ditto_desk.core.progress import CancelToken
+
+
+def test_stream_yields_pieces_and_stops_on_cancel(tiny_settings) -> None:
+    writer = Writer(load_model(tiny_settings))
+    pieces = list(writer.stream("Write a note", WriteOptions(max_new_tokens=12, seed=0)))
+    assert len(pieces) >= 2 and "".join(pieces).strip()
+
+    cancel = CancelToken()
+    got = []
+    for piece in writer.stream("Write a note", WriteOptions(max_new_tokens=400, seed=0), cancel=cancel):
+        got.append(piece)
+        cancel.cancel()
+    assert len(got) <= 3  # stopped within a token or two of the request
+
+
+def test_closing_the_stream_early_frees_the_model(tiny_settings) -> None:
+    writer = Writer(load_model(tiny_settings))
+    stream = writer.stream("Write", WriteOptions(max_new_tokens=400))
+    next(stream)
+    stream.close()
+    assert writer.write("Write", WriteOptions(max_new_tokens=4, seed=0)) is not None  # the lock was released
+
+
+def test_adapter_changes_the_writing_and_base_stays_available(tiny_settings, tiny_config, sample_demos) -> None:
+    store = ProfileStore()
+    store.create("me").save_demonstrations(sample_demos)
+    train_profile(store, "me", tiny_settings, tiny_config.with_overrides(sft_learning_rate=5e-2, sft_max_steps=4))
+    writer = Writer(load_model(tiny_settings))
+    greedy = WriteOptions(max_new_tokens=16, temperature=0.0, repetition_penalty=1.0)
+    base = writer.write("Write an email", greedy)
+    writer.use_adapter(store.load("me").active_adapter_dir)
+    assert writer.has_adapter
+    assert writer.write("Write an email", greedy, use_adapter=False) == base
+    assert writer.write("Write an email", greedy) != base
+    writer.use_adapter(None)
+    assert writer.write("Write an email", greedy) == base
+
+
+def test_generation_errors_reach_the_caller(tiny_settings) -> None:
+    writer = Writer(load_model(tiny_settings))
+    with pytest.raises(ValueError):
+        list(writer.stream("Write", WriteOptions(max_new_tokens=-5)))

@@ -1,0 +1,127 @@
+"""Step 1 as a user meets it: drop files, paste, see refusals, edit, remove; everything is saved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from ditto_desk.core.demos import Demonstration
+from ditto_desk.core.profiles import ProfileStore
+from ditto_desk.ui.demo_guidance import flag, guidance, ready_to_learn
+
+WORDS = "hey all — quick note on the plan for next week, since a few of you asked about it yesterday."
+
+
+def _drop(window, paths: list[Path]) -> QDropEvent:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    enter = QDragEnterEvent(
+        QPoint(50, 50).toPointF(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(
+        QPoint(50, 50).toPointF(),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(window, drop)
+    return drop
+
+
+def _saved(window) -> list[Demonstration]:
+    return ProfileStore().load(window.session.profile.name).demonstrations
+
+
+def test_dropping_files_and_a_folder_adds_them(make_window, samples, tmp_path) -> None:
+    window = make_window()
+    _drop(window, samples[:2])
+    assert window.demos.list.count() == 2
+    folder = tmp_path / "more"
+    folder.mkdir()
+    for p in samples[2:]:
+        (folder / p.name).write_bytes(p.read_bytes())
+    _drop(window, [folder])
+    assert window.demos.list.count() == 4
+    assert [d.text for d in _saved(window)] == [d.text for d in window.demos.demos]
+    first = window.demos.list.item(0).text()
+    assert first.startswith("Write an email about: release freeze") and "hey all" in first
+    assert window.demos.refusals.isHidden()
+    assert "4 texts — good" in window.demos.count_label.text()
+
+
+def test_a_bad_file_is_refused_with_its_reason_and_the_good_ones_stay(make_window, samples, tmp_path) -> None:
+    window = make_window()
+    pdf = tmp_path / "cv.pdf"
+    pdf.write_bytes(b"%PDF-1.4 ...")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    _drop(window, [samples[0], pdf, samples[1], empty])
+    assert window.demos.list.count() == 2
+    assert not window.demos.refusals.isHidden()
+    reasons = window.demos.refusals.reasons()
+    assert any(r.startswith("cv.pdf:") and "PDF" in r for r in reasons)
+    assert any(r.startswith("empty.txt:") and "empty" in r for r in reasons)
+    assert "2 not added" in window.demos.refusals.title.text()
+    assert len(_saved(window)) == 2
+    # Dropping the same file again is refused too, and nothing already added is lost.
+    _drop(window, [samples[0]])
+    assert window.demos.list.count() == 2
+    assert any("already in the list" in r for r in window.demos.refusals.reasons())
+
+
+def test_ctrl_v_in_the_list_pastes_a_text(make_window, qtbot) -> None:
+    window = make_window()
+    QGuiApplication.clipboard().setText(WORDS * 3)
+    window.activateWindow()
+    window.demos.list.setFocus()
+    qtbot.waitUntil(window.demos.list.hasFocus, timeout=2000)
+    qtbot.keyClick(window.demos.list, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert window.demos.list.count() == 1
+    assert window.demos.demos[0].source == "pasted"
+    assert _saved(window)[0].text.startswith("hey all")
+    # The Paste button does the same; an empty clipboard is explained, not silently ignored.
+    QGuiApplication.clipboard().setText("")
+    qtbot.mouseClick(window.demos.paste_button, Qt.MouseButton.LeftButton)
+    assert window.demos.list.count() == 1
+    assert "clipboard has no text" in window.demos.refusals.reasons()[0]
+
+
+def test_edits_to_prompt_and_text_are_saved(make_window, samples, qtbot) -> None:
+    window = make_window()
+    window.demos.add_paths(samples[:2])
+    window.demos.list.setCurrentRow(1)
+    editor = window.demos.editor
+    editor.prompt.clear()
+    qtbot.keyClicks(editor.prompt, "Write an email about: the offsite")
+    editor.text.setPlainText(WORDS + " onward,")
+    qtbot.waitUntil(lambda: _saved(window)[1].prompt == "Write an email about: the offsite", timeout=3000)
+    assert _saved(window)[1].text.endswith("onward,")
+    assert window.demos.list.item(1).text().startswith("Write an email about: the offsite")
+    # A short text is flagged beside the editor and in the list.
+    assert "Short" in editor.flag.text()
+    assert "Short" in window.demos.list.item(1).toolTip()
+
+
+def test_remove_and_guidance(make_window, samples, qtbot) -> None:
+    window = make_window()
+    assert "add at least 2" in window.demos.count_label.text()
+    window.demos.add_paths(samples[:1])
+    assert "add at least 2" in window.demos.count_label.text()
+    assert not window.learn.learn_button.isEnabled()
+    window.demos.add_paths(samples[1:3])
+    assert window.learn.learn_button.isEnabled()
+    window.demos.list.setCurrentRow(0)
+    qtbot.mouseClick(window.demos.remove_button, Qt.MouseButton.LeftButton)
+    assert window.demos.list.count() == 2
+    assert len(_saved(window)) == 2
+    many = [Demonstration(f"{WORDS} number {i}", f"Write a note {i}") for i in range(11)]
+    assert "works best with under 10" in guidance(many)[0]
+    assert flag(Demonstration("too short to learn much from")) is not None
+    assert flag(Demonstration(" ".join(["word"] * 500))).startswith("Long")
+    assert not ready_to_learn([Demonstration(WORDS), Demonstration("")])

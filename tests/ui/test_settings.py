@@ -1,0 +1,101 @@
+"""App settings persist (and survive a broken file); the window opens fast without torch."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QDialog
+
+from ditto_desk.core.app_settings import AppSettings, load_settings, save_settings, settings_path
+from ditto_desk.ui.settings_dialog import SettingsDialog
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_settings_round_trip_in_ditto_desk_home(_ui_home: Path) -> None:
+    assert settings_path() == _ui_home / "settings.json"
+    assert load_settings() == AppSettings()  # no file yet: defaults
+    saved = AppSettings(
+        model="HuggingFaceTB/SmolLM2-360M-Instruct",
+        device="cpu",
+        quantization="int8",
+        preset="standard",
+        last_profile="Work email",
+        compose_max_new_tokens=300,
+        compose_temperature=0.9,
+        show_base_comparison=True,
+    )
+    save_settings(saved)
+    assert load_settings() == saved
+    assert json.loads(settings_path().read_text())["preset"] == "standard"
+
+
+def test_a_broken_settings_file_falls_back_to_defaults(_ui_home: Path) -> None:
+    path = settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for broken in (b"{not json", b"\xff\xfe\x00garbage", b"[1, 2]", b"null"):
+        path.write_bytes(broken)
+        assert load_settings() == AppSettings()
+    # Field by field: the good ones are kept, the wrong ones take their default.
+    path.write_text(json.dumps({"preset": "standard", "device": "tpu", "compose_temperature": "hot", "extra": 1}))
+    settings = load_settings()
+    assert settings.preset == "standard" and settings.device == "auto" and settings.compose_temperature == 0.7
+
+
+def test_settings_dialog_and_compose_controls_persist(make_window, qtbot, tmp_path: Path) -> None:
+    window = make_window()
+    dialog = SettingsDialog(window.session.settings, window)
+    qtbot.addWidget(dialog)
+    dialog.folder_path.setText(str(tmp_path))  # no config.json: refused with a reason
+    dialog.folder.setChecked(True)
+    assert "not a model folder" in dialog.problem()
+    (tmp_path / "config.json").write_text("{}")
+    assert dialog.problem() is None
+    dialog.device.setCurrentIndex(dialog.device.findData("cpu"))
+    dialog.quantization.setCurrentIndex(dialog.quantization.findData("none"))
+    dialog.preset.setCurrentIndex(dialog.preset.findData("standard"))
+    assert dialog.apply() is True  # the model changed: it must be reloaded
+    window.session.save_settings()
+    window.compose.length.setValue(333)
+    window.compose.temperature.setValue(1.1)
+    window.compose.compare.setChecked(True)
+    window.close()
+
+    saved = load_settings()
+    assert (saved.model, saved.device, saved.quantization, saved.preset) == (str(tmp_path), "cpu", "none", "standard")
+    assert (saved.compose_max_new_tokens, saved.compose_temperature, saved.show_base_comparison) == (333, 1.1, True)
+    assert saved.last_profile == "My style"
+    reopened = make_window()
+    assert reopened.compose.length.value() == 333 and reopened.compose.compare.isChecked()
+    assert "standard" in reopened.learn.preset_label.text()
+    again = SettingsDialog(reopened.session.settings, reopened)
+    qtbot.addWidget(again)
+    assert again.folder.isChecked() and again.folder_path.text() == str(tmp_path)
+    assert again.result() == QDialog.DialogCode.Rejected  # never shown: nothing blocked
+
+
+def test_window_opens_fast_without_importing_torch(tmp_path: Path) -> None:
+    script = """
+import sys, time
+t0 = time.perf_counter()
+from PySide6.QtWidgets import QApplication
+app = QApplication(["ditto-desk"])
+from ditto_desk.ui.app import build_window
+from ditto_desk.ui.theme import apply_style
+apply_style(app)
+window = build_window(autoload_model=False)
+window.show()
+app.processEvents()
+print(time.perf_counter() - t0, "torch" in sys.modules, "transformers" in sys.modules)
+window.shutdown()
+"""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "DITTO_DESK_HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", script], env=env, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    seconds, torch_loaded, transformers_loaded = out.stdout.split()
+    assert torch_loaded == "False" and transformers_loaded == "False"
+    assert float(seconds) < 3.0

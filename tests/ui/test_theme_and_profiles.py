@@ -1,0 +1,80 @@
+"""A dark palette stays readable; profiles can be created, switched, renamed and deleted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication, QInputDialog, QLabel, QMessageBox
+
+from ditto_desk.core.demos import Demonstration
+from ditto_desk.core.profiles import ProfileStore
+from ditto_desk.ui.theme import contrast, dark_palette
+
+TEXT = "hey all — quick note on the plan for next week, since a few of you asked about it yesterday at lunch."
+
+
+@pytest.fixture
+def dark_app() -> Iterator[QApplication]:
+    app = QApplication.instance()
+    before = app.palette()
+    app.setPalette(dark_palette())
+    yield app
+    app.setPalette(before)
+
+
+def test_dark_palette_is_readable(dark_app, make_window, samples) -> None:
+    window = make_window()
+    window.demos.add_paths(samples[:1])  # one text: the guidance warns, an item is flagged
+    for page in (window.demos, window.learn, window.compose):
+        window.tabs.setCurrentWidget(page)
+        for label in page.findChildren(QLabel):
+            if not label.isVisible() or not label.text():
+                continue
+            palette = label.palette()
+            fg = palette.color(label.foregroundRole())
+            bg = palette.color(label.backgroundRole())
+            assert bg.lightness() < 128, label.text()
+            assert contrast(fg, bg) >= 4.5, f"{label.text()!r}: {fg.name()} on {bg.name()}"
+    lst = window.demos.list
+    assert contrast(lst.palette().color(QPalette.ColorRole.Text), lst.palette().color(QPalette.ColorRole.Base)) >= 7
+    plot = window.learn.plot
+    assert plot.widget.backgroundBrush().color() == dark_palette().color(QPalette.ColorRole.Base)
+    axis_pen = plot.plot.getAxis("left").textPen().color()
+    assert contrast(axis_pen, dark_palette().color(QPalette.ColorRole.Base)) >= 7
+    assert "#" not in (QApplication.instance().styleSheet() or "")  # the style sheet names no colours
+    image = window.grab().toImage()
+    assert image.pixelColor(5, image.height() // 2).lightness() < 128  # it really renders dark
+
+
+def test_profiles_new_switch_rename_delete(make_window, monkeypatch, qtbot) -> None:
+    window = make_window()
+    session, bar = window.session, window.profile_bar
+    session.profile.save_demonstrations([Demonstration(TEXT, "Write a note")])
+    session.reload_profile()
+    assert window.demos.list.count() == 1
+
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Blog", True))
+    bar.new_button.click()
+    assert session.profile.name == "Blog" and window.windowTitle() == "Ditto Desk — Blog"
+    assert [bar.combo.itemText(i) for i in range(bar.combo.count())] == ["Blog", "My style"]
+    assert window.demos.list.count() == 0
+
+    bar.combo.setCurrentIndex(1)
+    bar.combo.activated.emit(1)
+    assert session.profile.name == "My style" and window.demos.list.count() == 1
+
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Work email", True))
+    bar.rename_button.click()
+    assert session.profile.name == "Work email"
+    assert ProfileStore().list() == ["Blog", "Work email"]
+
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("bad/name", True))
+    bar.new_button.click()  # refused with the store's reason, in the error dialog
+    assert "path separators" in window.error_boxes[-1].text()
+    window.error_boxes[-1].close()
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    bar.delete_button.click()
+    assert ProfileStore().list() == ["Blog"] and session.profile.name == "Blog"

@@ -1,0 +1,169 @@
+"""Step 2 on a real (tiny, random) model: Learn runs DITTO through the worker with live progress, the
+window stays responsive, Cancel keeps the profile as it was, and errors end in a dialog."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QMessageBox
+
+from ditto_desk.core.profiles import ProfileStore
+from ditto_desk.workers import running_jobs
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+class GapMeter:
+    """A 20 ms timer on the GUI thread; the longest gap between its ticks is how long the window froze."""
+
+    def __init__(self) -> None:
+        self.timer = QTimer(interval=20)
+        self.timer.timeout.connect(self._tick)
+        self.last = 0.0
+        self.max_gap = 0.0
+        self.ticks = 0
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self.last:
+            self.max_gap = max(self.max_gap, now - self.last)
+        self.last = now
+        self.ticks += 1
+
+    def start(self) -> None:
+        self.last = time.perf_counter()
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+
+def test_learn_trains_with_live_progress_and_stays_responsive(
+    make_window, tiny_app_settings, ui_training_config, samples, qtbot
+) -> None:
+    window = make_window(autoload_model=True, training_config=ui_training_config)
+    qtbot.waitUntil(lambda: window.model_host.state == "ready", timeout=60_000)
+    assert window.model_label.text() == "Model: tiny-model0 · cpu · none" or "· cpu · none" in window.model_label.text()
+    window.demos.add_paths(samples)
+    learn = window.learn
+    values: list[int] = []
+    learn.progress.valueChanged.connect(values.append)
+    meter = GapMeter()
+
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    meter.start()
+    started = time.perf_counter()
+    qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)  # Ctrl+L = Learn
+    assert window.tabs.currentWidget() is learn
+    assert learn.job is not None
+    # Editing is locked while training.
+    assert not window.demos.add_button.isEnabled() and window.demos.editor.text.isReadOnly()
+    assert not learn.learn_button.isEnabled() and learn.cancel_button.isEnabled()
+    with qtbot.waitSignal(learn.job.finished, timeout=120_000):
+        pass
+    qtbot.waitUntil(lambda: learn.job is None, timeout=5000)
+    meter.stop()
+    seconds = time.perf_counter() - started
+
+    assert seconds > 1.0  # long enough for the responsiveness bound to mean something
+    assert meter.max_gap < 0.2, f"the window froze for {meter.max_gap * 1000:.0f} ms during training"
+    assert meter.ticks > seconds / 0.2
+    assert len(set(values)) >= 4 and values[-1] == 1000
+    assert len(learn.plot.loss_y) >= 4  # 2 SFT + 2 DPO steps
+    assert len(learn.plot.margin_y) >= 2
+    assert learn.metrics_label.text().startswith("Last step: loss")
+    assert "Learned your style" in learn.result_label.text()
+    assert window.session.profile.has_adapter
+    assert ProfileStore().load(window.session.profile.name).has_adapter
+    assert window.demos.add_button.isEnabled() and not window.demos.editor.text.isReadOnly()
+
+    # Compose with the new style, and the base model's answer beside it.
+    compose = window.compose
+    assert "Writing in the style learned" in compose.notice.text()
+    compose.compare.setChecked(True)
+    compose.length.setValue(24)
+    compose.request.setPlainText("An email to the team moving the retro to Monday")
+    window.tabs.setCurrentWidget(compose)
+    compose.request.setFocus()
+    qtbot.keyClick(compose.request, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Ctrl+Enter = Write
+    assert compose.job is not None
+    qtbot.waitUntil(lambda: compose.job is None, timeout=60_000)
+    assert compose.output.toPlainText().strip()
+    assert compose.base_output.toPlainText().strip()
+    assert window.model_host.writer.adapter_dir == window.session.profile.active_adapter_dir
+
+
+def test_cancel_stops_quickly_and_keeps_the_profile_unchanged(
+    make_window, tiny_app_settings, ui_training_config, samples, qtbot
+) -> None:
+    long_run = ui_training_config.with_overrides(sft_max_steps=400, sft_stop_loss=0.0)
+    window = make_window(training_config=long_run)
+    window.demos.add_paths(samples[:3])
+    profile = window.session.profile
+    _give_profile_an_adapter(profile)
+    window.session.reload_profile()
+    before = _snapshot(profile.path)
+    assert any(name.endswith("adapter_model.safetensors") for name in before)
+
+    learn = window.learn
+    qtbot.mouseClick(learn.learn_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(learn.plot.loss_y) >= 1, timeout=60_000)  # mid-SFT
+    job = learn.job
+    t0 = time.perf_counter()
+    qtbot.keyClick(window, Qt.Key.Key_Escape)  # Esc = Cancel
+    assert "Cancelling" in learn.phase_label.text()
+    with qtbot.waitSignal(job.ended, timeout=10_000):
+        pass
+    assert time.perf_counter() - t0 < 5.0
+    assert job.outcome == "cancelled" and job._thread.isFinished()
+    assert learn.phase_label.text() == "Cancelled — your previous style was kept unchanged."
+    assert _snapshot(profile.path) == before
+    assert learn.learn_button.isEnabled()
+    assert job not in running_jobs()
+
+
+def _give_profile_an_adapter(profile) -> None:
+    """A stand-in 'previous style' committed through the core's own atomic commit."""
+    import json
+
+    import torch
+    from safetensors.torch import save_file
+
+    def write(folder: Path) -> None:
+        save_file({"w": torch.zeros(2)}, folder / "adapter_model.safetensors")
+        (folder / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA"}))
+
+    profile.commit_adapter(write, [{"phase": "summary", "finished": "2026-01-01T00:00:00+00:00"}])
+
+
+def test_a_model_that_cannot_load_ends_in_a_dialog_and_a_stopped_worker(make_window, samples, tmp_path, qtbot) -> None:
+    from ditto_desk.core.app_settings import AppSettings, save_settings
+
+    not_a_model = tmp_path / "not-a-model"
+    not_a_model.mkdir()
+    save_settings(AppSettings(model=str(not_a_model), device="cpu", quantization="none"))
+    window = make_window(autoload_model=True)
+    qtbot.waitUntil(lambda: window.model_host.state == "failed", timeout=30_000)
+    box = window.error_boxes[-1]
+    assert isinstance(box, QMessageBox) and box.isVisible()
+    assert "is not a model folder" in box.text()
+    assert "Settings" in box.informativeText()
+    assert "not loaded" in window.model_label.text()
+    box.close()
+
+    window.demos.add_paths(samples[:2])
+    learn = window.learn
+    qtbot.mouseClick(learn.learn_button, Qt.MouseButton.LeftButton)
+    job = learn.job
+    with qtbot.waitSignal(job.ended, timeout=30_000):
+        pass
+    assert job.outcome == "failed" and job._thread.isFinished()
+    assert window.error_boxes[-1].windowTitle() == "Training stopped"
+    assert "is not a model folder" in window.error_boxes[-1].text()
+    assert learn.phase_label.text().startswith("Training stopped:")
+    assert learn.learn_button.isEnabled() and not window.session.training
