@@ -16,10 +16,10 @@ def _clock(seconds: float | None) -> str:
 
 
 class ProgressBar:
-    def __init__(self, stream: TextIO = sys.stderr, width: int = 28) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None, width: int = 28) -> None:
+        self.stream = stream or sys.stderr
         self.width = width
-        self.interactive = stream.isatty()
+        self.interactive = self.stream.isatty()
         self.last_message = ""
 
     def update(self, event: ProgressEvent) -> None:

@@ -12,9 +12,7 @@ def _ready(window, qtbot) -> None:
     qtbot.waitUntil(lambda: window.model_host.state == "ready", timeout=60_000)
 
 
-def test_draft_streams_piece_by_piece_with_the_base_model_when_untrained(
-    make_window, tiny_app_settings, qtbot
-) -> None:
+def test_draft_streams_piece_by_piece_with_the_base_model_when_untrained(make_window, tiny_app_settings, qtbot) -> None:
     window = make_window(autoload_model=True)
     compose = window.compose
     _ready(window, qtbot)

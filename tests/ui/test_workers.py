@@ -60,7 +60,7 @@ def test_failure_carries_exception_and_traceback_and_reaches_the_hub(qtbot) -> N
         _finish(qtbot, job)
     finally:
         error_hub.error.disconnect(on_hub)
-    (exc, trace), = failures
+    ((exc, trace),) = failures
     assert isinstance(exc, ValueError) and "no demonstrations" in str(exc)
     assert "Traceback" in trace and "ValueError" in trace
     assert hub == ["Training stopped"]

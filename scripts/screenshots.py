@@ -1,0 +1,120 @@
+"""Screenshots of the app in its main states, on the real bundled model, into docs/screenshots/.
+
+Run on a virtual display::
+
+    xvfb-run -a -s "-screen 0 1280x800x24" python scripts/screenshots.py
+
+States: 01 empty, 02 texts added (with one refused file), 03 training in progress, 04 compose with a
+draft beside the base model's answer, 05 the same in a dark palette. Profiles and settings go to a
+temporary DITTO_DESK_HOME; the bundled model's cache is the user's (converted once if needed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = sorted(p for p in (REPO / "resources" / "samples").iterdir() if p.name != "README.md")
+REQUEST = "An email to the team moving Friday's retro to Monday at 10"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
+    parser.add_argument("--quantization", default="none", help="nf4, int8 or none (none loads fastest on a CPU)")
+    parser.add_argument("--full", action="store_true", help="train with the whole quick preset (slower)")
+    args = parser.parse_args(argv)
+    home = tempfile.mkdtemp(prefix="ditto-desk-shots-")
+    os.environ["DITTO_DESK_HOME"] = home
+    sys.path.insert(0, str(REPO))
+
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    from ditto_desk.core.app_settings import AppSettings, save_settings
+    from ditto_desk.core.config import preset
+    from ditto_desk.ui.app import build_window
+    from ditto_desk.ui.theme import apply_style, dark_palette
+
+    app = QApplication(["ditto-desk"])
+    app.setApplicationName("Ditto Desk")
+    apply_style(app)
+    save_settings(AppSettings(device="cpu", quantization=args.quantization))
+    # The quick preset, shortened so the whole run takes about a minute; --full runs it as a user would.
+    config = None if args.full else preset("quick").with_overrides(sft_max_steps=8, dpo_steps=4, n_samples=3)
+    window = build_window(training_config=config)
+    window.resize(1200, 760)
+    window.show()
+    window.start()
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    def wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
+        end = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > end:
+                raise SystemExit(f"timed out waiting for {what}")
+            app.processEvents()
+            time.sleep(0.02)
+        for _ in range(5):  # let layouts and repaints settle
+            app.processEvents()
+            time.sleep(0.02)
+
+    def shot(name: str) -> None:
+        path = args.out / name
+        window.grab().save(str(path), "PNG")
+        print(f"{path.relative_to(REPO) if path.is_relative_to(REPO) else path}: {path.stat().st_size // 1024} KB")
+
+    wait(lambda: window.model_host.state in ("ready", "failed"), 300, "the model to load")
+    if window.model_host.state == "failed":
+        raise SystemExit(f"the model did not load: {window.model_host.error}")
+    shot("01-empty.png")
+
+    # Drop the samples and one file the app can't read, as a user would from a file manager.
+    refused = Path(home) / "holiday-photos.pdf"
+    refused.write_bytes(b"%PDF-1.4\n")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in [*SAMPLES, refused]])
+    drop = QDropEvent(
+        QPointF(300, 300), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    window.dropEvent(drop)
+    window.demos.list.setCurrentRow(0)
+    window.demos.list.setFocus()
+    wait(lambda: True, 1, "")
+    shot("02-demonstrations.png")
+
+    learn = window.learn
+    window.tabs.setCurrentWidget(learn)
+    learn.start()
+    wait(lambda: len(learn.plot.margin_y) >= 1 or learn.job is None, 900, "the first comparison step")
+    shot("03-training.png")
+    wait(lambda: learn.job is None, 1800, "training to finish")
+    if not window.session.profile.has_adapter:
+        raise SystemExit("training did not finish: " + learn.phase_label.text())
+
+    compose = window.compose
+    window.tabs.setCurrentWidget(compose)
+    compose.request.setPlainText(REQUEST)
+    compose.length.setValue(160)
+    compose.compare.setChecked(True)
+    compose.write()
+    wait(lambda: not compose.writing, 600, "the draft")
+    shot("04-compose.png")
+
+    app.setPalette(dark_palette())
+    wait(lambda: True, 1, "")
+    shot("05-compose-dark.png")
+    window.ask_before_closing = False
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""The command line: the same jobs, with exit codes that mean something."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from ditto_desk.cli import EXIT_BAD_INPUT, EXIT_MODEL, EXIT_OK, EXIT_USAGE, main
+from ditto_desk.core.profiles import ProfileStore
+
+
+def test_profiles_commands(capsys) -> None:
+    assert main(["profiles", "create", "work"]) == EXIT_OK
+    assert main(["profiles", "rename", "work", "blog"]) == EXIT_OK
+    assert main(["profiles", "list"]) == EXIT_OK
+    assert capsys.readouterr().out.split() == ["blog"]
+    assert main(["profiles", "rename", "only-one-name"]) == EXIT_USAGE
+    assert main(["profiles", "delete", "blog"]) == EXIT_OK
+    assert ProfileStore().list() == []
+
+
+def test_train_without_demonstrations_is_bad_input(capsys) -> None:
+    assert main(["train", "--profile", "empty"]) == EXIT_BAD_INPUT
+    assert "Nothing to learn from" in capsys.readouterr().err
+
+
+def test_train_and_write_on_a_local_model_folder(tiny_model_dir: Path, tmp_path: Path, capsys) -> None:
+    good = tmp_path / "note.txt"
+    good.write_text("hey all — the rota changes on monday (finally). onward, Maren", encoding="utf-8")
+    bad = tmp_path / "blob.txt"
+    bad.write_bytes(b"\x00\x01\x02" * 100)
+    model = ["--model", str(tiny_model_dir), "--quantization", "none"]
+    tiny = ["--set", "sft_max_steps=1", "--set", "dpo_steps=1", "--set", "n_samples=2", "--set", "max_new_tokens=6"]
+    assert main(["train", "--profile", "me", str(good), str(bad), *model, *tiny]) == EXIT_OK
+    err = capsys.readouterr().err
+    assert "refused" in err and "blob.txt" in err
+    profile = ProfileStore().load("me")
+    assert profile.has_adapter and len(profile.demonstrations) == 1
+    assert main(["write", "--profile", "me", "A note", "--max-new-tokens", "5", "--compare", *model]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "--- learned style ---" in out and "--- base model ---" in out
+
+
+def test_a_missing_model_folder_is_a_model_error(tmp_path: Path, capsys) -> None:
+    main(["profiles", "create", "me"])
+    (tmp_path / "not-a-model").mkdir()
+    assert main(["write", "--profile", "me", "hi", "--model", str(tmp_path / "not-a-model")]) == EXIT_MODEL
+    assert "no config.json" in capsys.readouterr().err
+
+
+def test_the_core_imports_no_qt() -> None:
+    code = (
+        "import importlib, pkgutil, sys, ditto_desk.core as core\n"
+        "for m in pkgutil.iter_modules(core.__path__): importlib.import_module('ditto_desk.core.' + m.name)\n"
+        "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'ditto_desk.ui'))]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
