@@ -47,8 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("Ditto Desk")
     apply_style(app)
     save_settings(AppSettings(device="cpu", quantization=args.quantization))
-    # The quick preset, shortened so the whole run takes about a minute; --full runs it as a user would.
-    config = None if args.full else preset("quick").with_overrides(sft_max_steps=8, dpo_steps=4, n_samples=3)
+    # The quick preset's SFT, then one short comparison round (minutes on 2 busy cores); --full: as a user would.
+    short = {"dpo_steps": 2, "resample_every": 2, "n_samples": 2, "max_new_tokens": 48}
+    config = None if args.full else preset("quick").with_overrides(**short, max_length=256)
     window = build_window(training_config=config)
     window.resize(1200, 760)
     window.show()

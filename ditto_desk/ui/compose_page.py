@@ -58,7 +58,7 @@ class ComposePage(QWidget):
         self.request.setObjectName("request")
         self.request.setPlaceholderText("e.g. An email to the team moving Friday's retro to Monday at 10")
         self.request.setTabChangesFocus(True)
-        self.request.setMaximumHeight(90)
+        self.request.setMaximumHeight(72)
         self.request.textChanged.connect(self._update_buttons)
         layout.addWidget(self.request)
 
@@ -180,7 +180,7 @@ class ComposePage(QWidget):
         self.remember_controls()
         self.status.setText("Writing…")
         job = Job(
-            tasks.write(writer, adapter, request, self.length.value(), self.temperature.value(), compare),
+            tasks.write(writer, profile, request, self.length.value(), self.temperature.value(), compare),
             "Could not write the draft",
         )
         job.item.connect(self._piece)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QPainter, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from ditto_desk.core.demos import Demonstration
 from ditto_desk.core.importers import SUPPORTED, ImportResult, Refusal, import_paths, import_text
 from ditto_desk.core.profiles import ProfileError
+from ditto_desk.ui.demo_delegate import PREVIEW_ROLE, PROMPT_ROLE, DemoDelegate
 from ditto_desk.ui.demo_guidance import flag, guidance, preview, ready_to_learn
 from ditto_desk.ui.session import Session
 from ditto_desk.workers import error_hub
@@ -73,7 +74,6 @@ class RefusalPanel(QFrame):
         self.list = QListWidget()
         self.list.setObjectName("refusalList")
         self.list.setWordWrap(True)
-        self.list.setMaximumHeight(110)
         layout.addWidget(self.list)
         self.hide()
 
@@ -84,6 +84,8 @@ class RefusalPanel(QFrame):
             item = QListWidgetItem(icon, f"{Path(r.source).name or r.source}: {r.reason}")
             item.setToolTip(r.source)
             self.list.addItem(item)
+        shown = sum(max(self.list.sizeHintForRow(i), 20) for i in range(min(len(refused), 4)))
+        self.list.setFixedHeight(shown + 2 * self.list.frameWidth() + 4)
         n = len(refused)
         self.title.setText(f"{n} not added (the others were kept):" if n != 1 else "1 not added:")
         self.setVisible(bool(refused))
@@ -165,6 +167,7 @@ class DemonstrationsPage(QWidget):
         self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
         self._save_timer.timeout.connect(self.save)
         self._build()
+        session.about_to_change.connect(self.flush)
         session.profile_changed.connect(self.reload)
         session.training_changed.connect(self.set_locked)
         self.reload()
@@ -190,9 +193,8 @@ class DemonstrationsPage(QWidget):
         self.list = DemoList()
         self.list.setObjectName("demoList")
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.list.setWordWrap(True)
-        self.list.setUniformItemSizes(False)
-        self.list.setIconSize(QSize(16, 16))
+        self.list.setItemDelegate(DemoDelegate(self.list))
+        self.list.setUniformItemSizes(True)
         self.list.setAlternatingRowColors(True)
         self.list.setAccessibleName("Demonstrations")
         self.list.currentRowChanged.connect(self._select)
@@ -395,7 +397,9 @@ class DemonstrationsPage(QWidget):
     def _render_item(self, item: QListWidgetItem, demo: Demonstration) -> None:
         reason = flag(demo)
         prompt = demo.prompt.strip() or "(prompt will be derived from the text)"
-        item.setText(f"{prompt}\n{preview(demo)}")
+        item.setText(f"{prompt}\n{preview(demo)}")  # what screen readers and tests see
+        item.setData(PROMPT_ROLE, prompt)
+        item.setData(PREVIEW_ROLE, preview(demo, 400))
         item.setData(ID_ROLE, demo.id)
         item.setToolTip(reason or demo.source)
         warning = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)

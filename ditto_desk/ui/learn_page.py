@@ -13,12 +13,12 @@ from ditto_desk.core.config import PRESETS
 from ditto_desk.core.progress import ProgressEvent
 from ditto_desk.ui import tasks
 from ditto_desk.ui.loss_plot import LossPlot
-from ditto_desk.ui.model_host import ModelHost
+from ditto_desk.ui.model_host import FAILED, ModelHost
 from ditto_desk.ui.session import Session
 from ditto_desk.workers import Job
 
 PRESET_NOTES = {
-    "quick": "quick — a couple of minutes on a laptop CPU",
+    "quick": "quick — the fastest; minutes on a laptop CPU",
     "standard": "standard — longer, usually a closer match",
     "paper": "paper — the DITTO paper's settings; slow without a GPU",
 }
@@ -184,8 +184,14 @@ class LearnPage(QWidget):
         self.update_buttons()
 
     def _model_state(self, state: str) -> None:
-        if self.pending and not self.model_host.busy:
-            self.pending = False
+        if not self.pending or self.model_host.busy:
+            return
+        self.pending = False
+        if state == FAILED:
+            # Training would load the same model and fail the same way: one dialog about it is enough.
+            self.phase_label.setText("Training did not start: the model could not be loaded (see Settings).")
+            self._ended()
+        else:
             self._launch()
 
     def _launch(self) -> None:
@@ -228,9 +234,11 @@ class LearnPage(QWidget):
         if self.plot.add(event):
             parts = [f"loss {event.loss:.3f}"]
             if event.reward_margin is not None:
-                parts.append(f"reward margin {event.reward_margin:+.3f}")
-            if event.reward_accuracy is not None:
-                parts.append(f"your text preferred {event.reward_accuracy:.0%}")
+                margin = event.reward_margin if abs(event.reward_margin) >= 5e-4 else 0.0  # no "-0.000"
+                parts.append(f"reward margin {margin:+.3f}")
+            # The first comparison step starts from a tie (margin 0): "preferred in 0%" would only alarm.
+            if event.reward_accuracy is not None and abs(event.reward_margin or 0.0) >= 5e-4:
+                parts.append(f"your text preferred in {event.reward_accuracy:.0%} of pairs")
             self.metrics_label.setText("Last step: " + " · ".join(parts))
 
     def _finished(self, summary: object) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
@@ -11,12 +13,26 @@ from ditto_desk.core.progress import ProgressEvent
 from ditto_desk.ui.theme import accent
 
 
+class StepAxis(pg.AxisItem):
+    """Training steps are whole numbers: no 1.5 or 2.5 ticks."""
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:  # noqa: N802, N803 - pyqtgraph API
+        levels = [
+            (spacing, [v for v in values if abs(v - round(v)) < 1e-9])
+            for spacing, values in super().tickValues(minVal, maxVal, size)
+            if spacing >= 1
+        ]
+        if not levels:
+            levels = [(1.0, [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)])]
+        return levels
+
+
 class LossPlot(QWidget):
     def __init__(self) -> None:
         super().__init__()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.widget = pg.PlotWidget()
+        self.widget = pg.PlotWidget(axisItems={"bottom": StepAxis("bottom")})
         self.widget.setObjectName("lossPlot")
         self.widget.setMinimumHeight(180)
         self.widget.setMenuEnabled(False)
@@ -26,9 +42,10 @@ class LossPlot(QWidget):
         self.plot = self.widget.getPlotItem()
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setLabel("bottom", "training step")
-        self.legend = self.plot.addLegend(offset=(-10, 10))
-        self.loss_curve = self.plot.plot([], [], name="loss", symbol="o", symbolSize=5)
-        self.margin_curve = self.plot.plot([], [], name="reward margin (your text vs. the model's)", symbol="t")
+        # SFT and DPO losses measure different things: two curves, never one line joining them.
+        self.sft_curve = self.plot.plot([], [], name="loss while studying", symbol="o", symbolSize=6)
+        self.dpo_curve = self.plot.plot([], [], name="loss while comparing", symbol="s", symbolSize=6)
+        self.margin_curve = self.plot.plot([], [], name="reward margin", symbol="t", symbolSize=8)
         self._dpo_line: pg.InfiniteLine | None = None
         self.clear()
         self.apply_palette()
@@ -41,14 +58,20 @@ class LossPlot(QWidget):
         for axis in ("left", "bottom"):
             self.plot.getAxis(axis).setPen(pg.mkPen(text))
             self.plot.getAxis(axis).setTextPen(pg.mkPen(text))
-        self.legend.setLabelTextColor(text)
-        loss, margin = accent("loss", palette), accent("margin", palette)
-        self.loss_curve.setPen(pg.mkPen(loss, width=2))
-        self.loss_curve.setSymbolBrush(loss)
-        self.loss_curve.setSymbolPen(loss)
-        self.margin_curve.setPen(pg.mkPen(margin, width=2))
-        self.margin_curve.setSymbolBrush(margin)
-        self.margin_curve.setSymbolPen(margin)
+        loss, dpo, margin = accent("loss", palette), accent("dpo", palette), accent("margin", palette)
+        gap = "&nbsp;" * 4
+        # The legend is the title line, above the curves, so it never hides a point.
+        self.plot.setTitle(
+            f"<span style='color:{loss.name()}'>● loss while studying your texts</span>{gap}"
+            f"<span style='color:{dpo.name()}'>■ loss while comparing</span>{gap}"
+            f"<span style='color:{margin.name()}'>▼ reward margin</span>"
+            f"<span style='color:{text.name()}'> (how much more the model now prefers your text to its draft)</span>",
+            size="10pt",
+        )
+        for curve, colour in ((self.sft_curve, loss), (self.dpo_curve, dpo), (self.margin_curve, margin)):
+            curve.setPen(pg.mkPen(colour, width=2))
+            curve.setSymbolBrush(colour)
+            curve.setSymbolPen(colour)
 
     def changeEvent(self, event) -> None:  # noqa: N802 - Qt override: follow a theme switch
         super().changeEvent(event)
@@ -57,12 +80,10 @@ class LossPlot(QWidget):
 
     def clear(self) -> None:
         self.steps = 0
-        self.loss_x: list[float] = []
-        self.loss_y: list[float] = []
-        self.margin_x: list[float] = []
-        self.margin_y: list[float] = []
-        self.loss_curve.setData([], [])
-        self.margin_curve.setData([], [])
+        self.loss_y: list[float] = []  # every step's loss, both phases
+        self.points: dict[str, tuple[list[float], list[float]]] = {"sft": ([], []), "dpo": ([], []), "margin": ([], [])}
+        for curve in (self.sft_curve, self.dpo_curve, self.margin_curve):
+            curve.setData([], [])
         if self._dpo_line is not None:
             self.plot.removeItem(self._dpo_line)
             self._dpo_line = None
@@ -80,14 +101,22 @@ class LossPlot(QWidget):
                 angle=90,
                 pen=pg.mkPen(palette.color(QPalette.ColorRole.Mid), style=Qt.PenStyle.DashLine),
                 label="comparison rounds",
-                labelOpts={"position": 0.92, "color": palette.color(QPalette.ColorRole.Text)},
+                labelOpts={"position": 0.95, "color": palette.color(QPalette.ColorRole.Text)},
             )
             self.plot.addItem(self._dpo_line)
-        self.loss_x.append(self.steps)
         self.loss_y.append(event.loss)
-        self.loss_curve.setData(self.loss_x, self.loss_y)
+        self._append("dpo" if event.phase == "dpo" else "sft", event.loss)
         if event.reward_margin is not None:
-            self.margin_x.append(self.steps)
-            self.margin_y.append(event.reward_margin)
-            self.margin_curve.setData(self.margin_x, self.margin_y)
+            self._append("margin", event.reward_margin)
         return True
+
+    @property
+    def margin_y(self) -> list[float]:
+        return self.points["margin"][1]
+
+    def _append(self, series: str, value: float) -> None:
+        xs, ys = self.points[series]
+        xs.append(self.steps)
+        ys.append(value)
+        curve = {"sft": self.sft_curve, "dpo": self.dpo_curve, "margin": self.margin_curve}[series]
+        curve.setData(xs, ys)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -117,7 +117,7 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         """Call after show(): the model loads in the background once the window is on screen."""
         if self.autoload_model:
-            QTimer.singleShot(0, self.load_model)
+            self.load_model()  # a worker thread: returns at once
 
     def load_model(self) -> None:
         self.model_host.load(self.session.settings.model_json())
@@ -258,6 +258,7 @@ class MainWindow(QMainWindow):
         self.demos.flush()
         self.compose.remember_controls()
         self.session.save_settings()
+        self.hide()  # a model still loading can't be interrupted: don't leave a frozen window while we wait
         stop_all_jobs()
         with contextlib.suppress(RuntimeError, TypeError):  # already disconnected
             error_hub.error.disconnect(self.show_error)

@@ -14,6 +14,7 @@ DEFAULT_PROFILE = "My style"
 
 
 class Session(QObject):
+    about_to_change = Signal()  # the open profile is about to be replaced, renamed or deleted: save edits now
     profile_changed = Signal()  # another profile was opened, or the open one was reloaded
     profiles_listed = Signal()  # a profile was created, renamed or deleted
     training_changed = Signal(bool)
@@ -57,6 +58,7 @@ class Session(QObject):
         self.create_profile(name)
 
     def open_profile(self, name: str, report: bool = True) -> bool:
+        self.about_to_change.emit()
         try:
             profile = self.store.load(name)
         except ProfileError as exc:
@@ -75,6 +77,7 @@ class Session(QObject):
             self.open_profile(self.profile.name)
 
     def create_profile(self, name: str) -> bool:
+        self.about_to_change.emit()
         try:
             profile = self.store.create(name)
         except ProfileError as exc:
@@ -86,6 +89,7 @@ class Session(QObject):
     def rename_profile(self, new_name: str) -> bool:
         if self.profile is None:
             return False
+        self.about_to_change.emit()
         try:
             self.store.rename(self.profile.name, new_name)
         except ProfileError as exc:

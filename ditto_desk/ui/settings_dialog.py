@@ -101,7 +101,7 @@ class SettingsDialog(QDialog):
     def _load(self, s: AppSettings) -> None:
         if s.model == BUNDLED:
             self.bundled.setChecked(True)
-        elif Path(s.model).expanduser().exists() or "\\" in s.model or s.model.startswith(("/", "~", ".")):
+        elif _looks_like_folder(s.model):
             self.folder.setChecked(True)
             self.folder_path.setText(s.model)
         else:
@@ -152,3 +152,9 @@ class SettingsDialog(QDialog):
         s.quantization = self.quantization.currentData()
         s.preset = self.preset.currentData()
         return s.model_json() != before
+
+
+def _looks_like_folder(model: str) -> bool:
+    """A path rather than a Hugging Face id ("owner/name"): absolute, home- or dot-relative, or existing."""
+    path = Path(model).expanduser()
+    return path.is_absolute() or model.startswith((".", "~")) or "\\" in model or path.exists()

@@ -9,11 +9,10 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from pathlib import Path
 from typing import Any
 
 from ditto_desk.core.config import TrainingConfig
-from ditto_desk.core.profiles import ProfileStore
+from ditto_desk.core.profiles import Profile, ProfileStore
 from ditto_desk.core.progress import CancelToken, ProgressEvent
 
 Progress = Callable[[ProgressEvent], None]
@@ -71,18 +70,21 @@ def train(
 
 def write(
     writer: Any,
-    adapter_dir: Path | None,
+    profile: Profile | None,
     request: str,
     max_new_tokens: int,
     temperature: float,
     compare: bool,
 ) -> Callable[[Progress, CancelToken], Iterator[tuple[str, str]]]:
     """Stream a draft as ("styled", piece) items, then, if ``compare``, the base model's as ("base", piece)."""
+    adapter_dir = profile.active_adapter_dir if profile is not None else None
 
     def job(progress: Progress, cancel: CancelToken) -> Iterator[tuple[str, str]]:
         from ditto_desk.core.generate import WriteOptions
 
         if writer.adapter_dir != adapter_dir:
+            if profile is not None:
+                profile.verify()  # a damaged adapter gets the profile's own message, not a peft traceback
             writer.use_adapter(adapter_dir)
         options = WriteOptions(max_new_tokens=max_new_tokens, temperature=temperature)
         # closing(): when the window stops iterating, the generate() thread is stopped and joined at once.

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
 # Resources live beside the package in a source checkout; an installed app without them still runs.
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+RESTYLER = "dittoDeskRestyler"
 
 
 def is_dark(palette: QPalette | None = None) -> bool:
@@ -24,6 +26,7 @@ def accent(name: str, palette: QPalette | None = None) -> QColor:
     dark = is_dark(palette)
     colours = {
         "loss": ("#1f6fb2", "#7cc0ff"),
+        "dpo": ("#6d28d9", "#c4b5fd"),
         "margin": ("#c2410c", "#ffab70"),
         "warning": ("#8a5300", "#ffc266"),
         "ok": ("#2f7d32", "#8fdc93"),
@@ -62,14 +65,37 @@ def app_icon() -> QIcon:
     return QIcon(str(path)) if path.is_file() else QIcon()
 
 
+class _RestyleOnPaletteChange(QObject):
+    """A style sheet freezes the palette it was applied with: when the palette changes later (the system
+    switches to dark mode), apply the sheet again so every widget takes the new colours."""
+
+    def __init__(self, app: QApplication, sheet: str) -> None:
+        super().__init__(app)
+        self.setObjectName(RESTYLER)
+        self.sheet = sheet
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if watched is QApplication.instance() and event.type() == QEvent.Type.ApplicationPaletteChange:
+            app = QApplication.instance()
+            app.setStyleSheet("")
+            app.setStyleSheet(self.sheet)
+        return False
+
+
 def apply_style(app: QApplication, dark: bool = False) -> None:
     """Fusion everywhere (it follows the palette faithfully), plus the small palette-based style sheet."""
     app.setStyle("Fusion")
     if dark:
         app.setPalette(dark_palette())
-    sheet = RESOURCES / "style.qss"
-    if sheet.is_file():
-        app.setStyleSheet(sheet.read_text(encoding="utf-8"))
+    path = RESOURCES / "style.qss"
+    if path.is_file():
+        sheet = path.read_text(encoding="utf-8")
+        app.setStyleSheet(sheet)
+        old = app.findChild(QObject, RESTYLER)
+        if old is not None:  # apply_style called again: one filter is enough
+            app.removeEventFilter(old)
+            old.deleteLater()
+        app.installEventFilter(_RestyleOnPaletteChange(app, sheet))
     app.setWindowIcon(app_icon())
 
 

@@ -71,6 +71,8 @@ def make_window(qtbot) -> Iterator[Callable[..., object]]:
         window.ask_before_closing = False
         qtbot.addWidget(window)
         window.show()
+        window.activateWindow()  # window shortcuts (Ctrl+L, Esc) need the active window
+        qtbot.waitUntil(window.isActiveWindow, timeout=2000)
         window.start()
         windows.append(window)
         return window

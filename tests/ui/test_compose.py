@@ -49,7 +49,6 @@ def test_stop_ends_the_draft_quickly(make_window, tiny_app_settings, qtbot) -> N
     qtbot.waitUntil(lambda: compose.pieces >= 2, timeout=30_000)
     job = compose.job
     t0 = time.perf_counter()
-    window.activateWindow()
     qtbot.keyClick(window, Qt.Key.Key_Escape)  # Esc = Stop
     with qtbot.waitSignal(job.ended, timeout=10_000):
         pass

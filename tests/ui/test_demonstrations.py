@@ -82,7 +82,6 @@ def test_a_bad_file_is_refused_with_its_reason_and_the_good_ones_stay(make_windo
 def test_ctrl_v_in_the_list_pastes_a_text(make_window, qtbot) -> None:
     window = make_window()
     QGuiApplication.clipboard().setText(WORDS * 3)
-    window.activateWindow()
     window.demos.list.setFocus()
     qtbot.waitUntil(window.demos.list.hasFocus, timeout=2000)
     qtbot.keyClick(window.demos.list, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)

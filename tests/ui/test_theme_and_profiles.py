@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -10,23 +11,26 @@ from PySide6.QtWidgets import QApplication, QInputDialog, QLabel, QMessageBox
 
 from ditto_desk.core.demos import Demonstration
 from ditto_desk.core.profiles import ProfileStore
-from ditto_desk.ui.theme import contrast, dark_palette
+from ditto_desk.ui.theme import apply_style, contrast, dark_palette
 
 TEXT = "hey all — quick note on the plan for next week, since a few of you asked about it yesterday at lunch."
 
 
 @pytest.fixture
-def dark_app() -> Iterator[QApplication]:
+def styled_app() -> Iterator[QApplication]:
+    """The app's real style (Fusion and its style sheet); the palette is restored afterwards."""
     app = QApplication.instance()
     before = app.palette()
-    app.setPalette(dark_palette())
+    apply_style(app)
     yield app
     app.setPalette(before)
 
 
-def test_dark_palette_is_readable(dark_app, make_window, samples) -> None:
+def test_dark_palette_is_readable(styled_app, make_window, samples, qtbot) -> None:
     window = make_window()
     window.demos.add_paths(samples[:1])  # one text: the guidance warns, an item is flagged
+    styled_app.setPalette(dark_palette())  # switched while the window is open, as a system theme change does
+    qtbot.wait(50)
     for page in (window.demos, window.learn, window.compose):
         window.tabs.setCurrentWidget(page)
         for label in page.findChildren(QLabel):
@@ -43,7 +47,9 @@ def test_dark_palette_is_readable(dark_app, make_window, samples) -> None:
     assert plot.widget.backgroundBrush().color() == dark_palette().color(QPalette.ColorRole.Base)
     axis_pen = plot.plot.getAxis("left").textPen().color()
     assert contrast(axis_pen, dark_palette().color(QPalette.ColorRole.Base)) >= 7
-    assert "#" not in (QApplication.instance().styleSheet() or "")  # the style sheet names no colours
+    sheet = styled_app.styleSheet()  # it names no colours, only palette roles
+    assert not re.search(r"#[0-9a-fA-F]{3,8}\b|rgb", sheet)
+    assert all(v.strip().startswith("palette(") for v in re.findall(r"(?:color|background)\s*:\s*([^;]+);", sheet))
     image = window.grab().toImage()
     assert image.pixelColor(5, image.height() // 2).lightness() < 128  # it really renders dark
 
@@ -55,8 +61,12 @@ def test_profiles_new_switch_rename_delete(make_window, monkeypatch, qtbot) -> N
     session.reload_profile()
     assert window.demos.list.count() == 1
 
+    window.demos.editor.prompt.setText("Write a note to the team")
+    window.demos.editor.prompt.textEdited.emit("Write a note to the team")  # as typing does; saved after a pause
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Blog", True))
-    bar.new_button.click()
+    bar.new_button.click()  # switching profile right away still saves the edit, into the right profile
+    assert ProfileStore().load("My style").demonstrations[0].prompt == "Write a note to the team"
+    assert ProfileStore().load("Blog").demonstrations == []
     assert session.profile.name == "Blog" and window.windowTitle() == "Ditto Desk — Blog"
     assert [bar.combo.itemText(i) for i in range(bar.combo.count())] == ["Blog", "My style"]
     assert window.demos.list.count() == 0

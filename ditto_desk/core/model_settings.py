@@ -1,0 +1,28 @@
+"""Which model to use, where, and how quantized: plain data, no torch, so the window can read it at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+BUNDLED = "bundled"
+DEVICES = ("auto", "cpu", "cuda", "mps")
+QUANTIZATIONS = ("nf4", "int8", "none")
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    model: str = BUNDLED  # "bundled", a Hugging Face model id, or a local folder
+    device: str = "auto"
+    quantization: str = "nf4"
+
+    def to_json(self) -> dict[str, str]:
+        return {"model": self.model, "device": self.device, "quantization": self.quantization}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ModelSettings:
+        return cls(
+            model=str(data.get("model") or BUNDLED),
+            device=str(data.get("device") or "auto"),
+            quantization=str(data.get("quantization") or "nf4"),
+        )

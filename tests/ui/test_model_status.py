@@ -1,0 +1,25 @@
+"""The model's state in the window: the first-run conversion dialog, and the status bar."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QProgressDialog
+
+from ditto_desk.core.progress import ProgressEvent
+
+
+def test_first_run_conversion_shows_a_progress_dialog_that_closes_when_ready(make_window, qtbot) -> None:
+    window = make_window()
+    host = window.model_host
+    host._set_state("loading")
+    assert "loading SmolLM2-135M-Instruct" in window.model_label.text()
+    host.progress.emit(ProgressEvent("convert", "Reading the bundled model (once)…", 1, 3, fraction=0.1))
+    dialog = window.findChild(QProgressDialog, "convertDialog")
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.labelText() == "Reading the bundled model (once)…" and dialog.value() == 10
+    host.progress.emit(ProgressEvent("convert", "Writing the model cache…", 2, 3, fraction=0.7))
+    assert dialog.value() == 70
+    host.description, host.note = "SmolLM2-135M-Instruct · cpu · nf4", "Quantized to NF4 with bitsandbytes on cpu."
+    host._set_state("ready")
+    assert not dialog.isVisible()
+    assert window.model_label.text() == "Model: SmolLM2-135M-Instruct · cpu · nf4"
+    assert "bitsandbytes" in window.model_label.toolTip()
