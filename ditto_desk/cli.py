@@ -104,7 +104,7 @@ def _start_window() -> int:
     except ImportError as exc:
         print(f"The desktop window is not available ({exc}); use a subcommand, e.g. `ditto-desk train --samples`.")
         return EXIT_FAILED
-    return window_main()
+    return window_main([])
 
 
 def _train(args: argparse.Namespace, store: Any) -> int:
