@@ -35,7 +35,7 @@ def _parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
 def _model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="bundled", help="'bundled' (default), a Hugging Face model id, or a folder")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
-    parser.add_argument("--quantization", default="nf4", choices=["nf4", "int8", "none"])
+    parser.add_argument("--quantization", default="auto", choices=["auto", "nf4", "int8", "none"])
 
 
 def build_parser() -> argparse.ArgumentParser:

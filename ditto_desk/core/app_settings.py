@@ -27,7 +27,7 @@ MIN_TEMPERATURE, MAX_TEMPERATURE = 0.0, 2.0
 class AppSettings:
     model: str = BUNDLED  # "bundled", a Hugging Face model id, or a local folder
     device: str = "auto"
-    quantization: str = "nf4"
+    quantization: str = "auto"
     preset: str = DEFAULT_PRESET
     last_profile: str | None = None
     compose_max_new_tokens: int = 200

@@ -7,14 +7,14 @@ from typing import Any
 
 BUNDLED = "bundled"
 DEVICES = ("auto", "cpu", "cuda", "mps")
-QUANTIZATIONS = ("nf4", "int8", "none")
+QUANTIZATIONS = ("auto", "nf4", "int8", "none")  # auto: NF4 on CUDA, full precision elsewhere
 
 
 @dataclass(frozen=True)
 class ModelSettings:
     model: str = BUNDLED  # "bundled", a Hugging Face model id, or a local folder
     device: str = "auto"
-    quantization: str = "nf4"
+    quantization: str = "auto"
 
     def to_json(self) -> dict[str, str]:
         return {"model": self.model, "device": self.device, "quantization": self.quantization}
@@ -24,5 +24,5 @@ class ModelSettings:
         return cls(
             model=str(data.get("model") or BUNDLED),
             device=str(data.get("device") or "auto"),
-            quantization=str(data.get("quantization") or "nf4"),
+            quantization=str(data.get("quantization") or "auto"),
         )

@@ -33,6 +33,7 @@ DEVICE_LABELS = {
     "mps": "Apple GPU (MPS)",
 }
 QUANTIZATION_LABELS = {
+    "auto": "Automatic (NF4 on an NVIDIA GPU, full precision on a CPU)",
     "nf4": "NF4, 4-bit (smallest; falls back to full precision where bitsandbytes can't run)",
     "int8": "8-bit",
     "none": "None (full precision; fastest to load on a CPU)",
