@@ -16,14 +16,6 @@ REPO = Path(__file__).resolve().parents[2]
 SAMPLES = sorted(p for p in (REPO / "resources" / "samples").iterdir() if p.name != "README.md")
 
 
-@pytest.fixture(autouse=True)
-def _ui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Profiles and settings of each test in its own folder (the same one tests/conftest.py picks)."""
-    home = tmp_path / "home"
-    monkeypatch.setenv("DITTO_DESK_HOME", str(home))
-    return home
-
-
 @pytest.fixture
 def samples() -> list[Path]:
     """The four sample demonstrations (.eml, .eml, .txt, .md)."""
@@ -41,20 +33,9 @@ def tiny_app_settings(tiny_model_dir: Path):
 
 
 @pytest.fixture
-def ui_training_config():
+def ui_training_config(tiny_config):
     """The smallest DITTO run with every phase: still ~10 s on 2 cores (the 49k-token vocabulary dominates)."""
-    from ditto_desk.core.config import preset
-
-    return preset("quick").with_overrides(
-        sft_max_steps=2,
-        sft_stop_loss=0.0,
-        dpo_steps=2,
-        resample_every=1,
-        n_samples=2,
-        dpo_batch_size=2,
-        max_new_tokens=8,
-        max_length=128,
-    )
+    return tiny_config.with_overrides(dpo_batch_size=2)
 
 
 @pytest.fixture

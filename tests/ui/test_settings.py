@@ -16,8 +16,8 @@ from ditto_desk.ui.settings_dialog import SettingsDialog
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_settings_round_trip_in_ditto_desk_home(_ui_home: Path) -> None:
-    assert settings_path() == _ui_home / "settings.json"
+def test_settings_round_trip_in_ditto_desk_home(_isolated_home: Path) -> None:
+    assert settings_path() == _isolated_home / "settings.json"
     assert load_settings() == AppSettings()  # no file yet: defaults
     saved = AppSettings(
         model="HuggingFaceTB/SmolLM2-360M-Instruct",
@@ -34,7 +34,7 @@ def test_settings_round_trip_in_ditto_desk_home(_ui_home: Path) -> None:
     assert json.loads(settings_path().read_text())["preset"] == "standard"
 
 
-def test_a_broken_settings_file_falls_back_to_defaults(_ui_home: Path) -> None:
+def test_a_broken_settings_file_falls_back_to_defaults(_isolated_home: Path) -> None:
     path = settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     for broken in (b"{not json", b"\xff\xfe\x00garbage", b"[1, 2]", b"null"):
