@@ -59,7 +59,7 @@ def reference_way(model, tokenizer, prompts: list[str], n: int, max_new_tokens: 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--quantization", default="nf4")
+    parser.add_argument("--quantization", default="auto")
     parser.add_argument("--skip-reference", action="store_true")
     args = parser.parse_args()
     demos = import_paths(sorted(SAMPLES.iterdir())).demonstrations

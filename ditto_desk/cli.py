@@ -16,6 +16,7 @@ from typing import Any
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_MODEL, EXIT_CANCELLED = 0, 1, 2, 3, 4, 130
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "resources" / "samples"
+CORPUS_DIR = Path(__file__).resolve().parent.parent / "resources" / "corpus"
 
 
 def _parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
@@ -62,6 +63,18 @@ def build_parser() -> argparse.ArgumentParser:
     write.add_argument("--seed", type=int)
     _model_args(write)
 
+    evaluate = sub.add_parser("eval", help="measure on held-out texts how well each method writes like its author")
+    evaluate.add_argument("--corpus", type=Path, default=CORPUS_DIR, help="a folder with one subfolder per author")
+    evaluate.add_argument("--k", type=int, default=4, help="demonstrations per author (1-7); the rest are held out")
+    evaluate.add_argument("--preset", default="quick", help="quick, standard or paper")
+    evaluate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a hyperparameter")
+    evaluate.add_argument("--samples-per-prompt", type=int, default=2, help="generations per held-out prompt")
+    evaluate.add_argument("--out", type=Path, default=Path("eval-out"), help="results folder; a rerun resumes it")
+    evaluate.add_argument("--seed", type=int, default=0, help="seeds the split and the sampling")
+    evaluate.add_argument("--max-new-tokens", type=int, default=256, help="cap on each generated text's tokens")
+    evaluate.add_argument("--threads", type=int, help="CPU threads for torch (1 is far faster on a busy machine)")
+    _model_args(evaluate)
+
     profiles = sub.add_parser("profiles", help="list and manage profiles")
     profiles.add_argument("action", nargs="?", default="list", choices=["list", "show", "create", "rename", "delete"])
     profiles.add_argument("names", nargs="*")
@@ -83,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _train(args, store)
         if args.command == "write":
             return _write(args, store)
+        if args.command == "eval":
+            return _eval(args)
         return _profiles(args, store)
     except Cancelled:
         print("\nCancelled. The profile was left exactly as it was.", file=sys.stderr)
@@ -169,6 +184,45 @@ def _write(args: argparse.Namespace, store: Any) -> int:
         for piece in writer.stream(args.request, options, use_adapter=use_adapter):
             print(piece, end="", flush=True)
         print()
+    return EXIT_OK
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from .core.evaluation import Decoding, EvalOptions, run_evaluation
+    from .core.models import ModelSettings
+    from .core.progress import CancelToken
+    from .terminal import ProgressBar
+
+    options = EvalOptions(
+        corpus=args.corpus,
+        out=args.out,
+        k=args.k,
+        preset=args.preset,
+        overrides=_parse_overrides(args.set),
+        samples_per_prompt=args.samples_per_prompt,
+        seed=args.seed,
+        model=ModelSettings(args.model, args.device, args.quantization),
+        decoding=Decoding(max_new_tokens=args.max_new_tokens, min_new_tokens=min(16, args.max_new_tokens)),
+    )
+    options.config  # noqa: B018 - a bad preset or --set fails here, before any work
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    cancel = CancelToken()
+    signal.signal(signal.SIGINT, lambda *_: (cancel.cancel(), signal.signal(signal.SIGINT, signal.default_int_handler)))
+    bar = ProgressBar()
+    try:
+        result = run_evaluation(options, bar.update, cancel)
+    finally:
+        bar.close()
+    for refusal in result.refused:
+        print(f"refused {refusal}", file=sys.stderr)
+    print(result.report.markdown)
+    print(
+        f"{result.trainings} training(s), {result.cells_computed} result(s) computed, {result.cells_reused} reused, "
+        f"in {result.seconds:.0f}s. Saved: {', '.join(str(p) for p in result.paths.values())}"
+    )
     return EXIT_OK
 
 

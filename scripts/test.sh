@@ -2,7 +2,7 @@
 # Set up (first time only) and run the whole test suite, headless.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh dev
+scripts/setup.sh dev,eval
 export QT_QPA_PLATFORM=offscreen
 .venv/bin/ruff check ditto_desk tests benchmarks scripts
 .venv/bin/lint-imports

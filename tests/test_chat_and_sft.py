@@ -49,3 +49,40 @@ def test_length_cap_follows_the_demonstrations() -> None:
     assert length_cap([100, 150], factor=1.3) == 195
     assert length_cap([3], factor=1.3) == 32  # never absurdly short
     assert length_cap([5000], factor=1.3) == 1024
+
+
+def test_micro_batches_make_up_the_whole_batch() -> None:
+    from ditto_desk.core.config import micro_batches
+
+    assert micro_batches(4, 1) == (1, 4)
+    assert micro_batches(4, 2) == (2, 2)
+    assert micro_batches(4, 8) == (4, 1)  # a micro-batch larger than the batch is the batch
+    assert micro_batches(6, 4) == (3, 2)  # split evenly rather than 4 + 2
+    assert micro_batches(3, 0) == (1, 3)
+
+
+def test_gradient_accumulation_gives_the_same_sft_step(tiny_model_dir: Path, sample_demos) -> None:
+    """One optimizer step over 4 texts is the same whether they go through in one pass or four."""
+    import torch
+    from peft import LoraConfig, get_peft_model, get_peft_model_state_dict
+
+    from ditto_desk.core.config import preset
+    from ditto_desk.core.models import ModelSettings, load_model
+    from ditto_desk.core.progress import CancelToken
+    from ditto_desk.core.sft import train_sft
+
+    adapters = []
+    for micro in (4, 1):
+        loaded = load_model(ModelSettings(model=str(tiny_model_dir), quantization="none"))
+        torch.manual_seed(0)
+        lora = LoraConfig(r=4, target_modules=["q_proj", "v_proj"], lora_dropout=0.0, init_lora_weights=False)
+        model = get_peft_model(loaded.model, lora)
+        examples = [encode_example(loaded.tokenizer, d.prompt, d.text, 96) for d in sample_demos[:4]]
+        config = preset("quick").with_overrides(
+            sft_max_steps=1, sft_warmup_ratio=0.0, sft_batch_size=4, micro_batch_size=micro, optimizer="sgd"
+        )
+        train_sft(model, loaded.tokenizer, examples, config, "cpu", CancelToken(), lambda *_: False)
+        adapters.append(get_peft_model_state_dict(model))
+    whole, accumulated = adapters
+    for name in whole:
+        assert torch.allclose(whole[name], accumulated[name], atol=1e-5), name

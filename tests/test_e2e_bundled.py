@@ -1,4 +1,4 @@
-"""End to end on the real bundled model (SmolLM2-135M-Instruct, NF4 on the CPU): a user's path."""
+"""End to end on the real bundled model (SmolLM2-135M-Instruct, full precision on the CPU): a user's path."""
 
 from __future__ import annotations
 
@@ -20,12 +20,6 @@ pytestmark = pytest.mark.e2e
 REQUEST = "Write an email to the team about the new on-call rota."
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="open bug: one quick-preset adapter, reloaded from its profile, wrote garbage (log-likelihood -18.8 "
-    "against -4.5 for the base model) while its training log looked sane; not reproduced in a shorter run. "
-    "See the closing note of the core issue.",
-)
 def test_quick_ditto_learns_the_sample_authors_style(sample_demos, capsys) -> None:
     """`ditto-desk train --samples` then write: the adapter writes differently from the base model and
     finds the author's own texts more likely than the base model does."""

@@ -15,7 +15,7 @@ from datasets import Dataset
 from transformers import PrinterCallback, get_scheduler
 from trl import DPOConfig, DPOTrainer
 
-from .config import TrainingConfig
+from .config import TrainingConfig, micro_batches
 from .pairs import Pair
 from .progress import CancelToken
 from .trainer_glue import StepReporter, common_args
@@ -81,9 +81,11 @@ class DpoRounds:
     ) -> None:
         self.config = config
         self.reporter = StepReporter(lambda step, logs: False, cancel)
+        per_pass, accumulation = micro_batches(config.dpo_batch_size, config.micro_batch_size)
         args = DPOConfig(
             **common_args(device, config.seed),
-            per_device_train_batch_size=config.dpo_batch_size,
+            per_device_train_batch_size=per_pass,
+            gradient_accumulation_steps=accumulation,
             max_steps=max(config.resample_every, 1),
             beta=config.beta,
             loss_type=["sigmoid"],

@@ -280,7 +280,10 @@ class DittoRun:
     # ----- results -----
     def write_adapter(self, folder: Path) -> None:
         """Write the policy as a standard PEFT adapter folder (adapter_model.safetensors + adapter_config.json)."""
-        state = get_peft_model_state_dict(self.model, adapter_name=POLICY_ADAPTER)
+        # From the parameters, not model.state_dict(): that would also walk (and, on the CPU, unpack) the
+        # quantized base layers, which is slow and was where bitsandbytes corrupted NF4 weights.
+        lora = {name: param for name, param in self.model.named_parameters() if "lora_" in name}
+        state = get_peft_model_state_dict(self.model, state_dict=lora, adapter_name=POLICY_ADAPTER)
         save_file(
             {k: v.detach().to("cpu").contiguous() for k, v in state.items()}, folder / "adapter_model.safetensors"
         )

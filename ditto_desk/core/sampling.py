@@ -27,7 +27,7 @@ def length_cap(response_lengths: Sequence[int], factor: float, floor: int = 32, 
     return int(min(ceiling, max(floor, factor * max(response_lengths, default=floor))))
 
 
-def _left_padded(prompts: Sequence[Sequence[int]], pad_id: int, device: Any) -> dict[str, torch.Tensor]:
+def left_padded(prompts: Sequence[Sequence[int]], pad_id: int, device: Any) -> dict[str, torch.Tensor]:
     width = max(len(p) for p in prompts)
     input_ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
     attention = torch.zeros((len(prompts), width), dtype=torch.long)
@@ -64,7 +64,7 @@ def draw_samples(
         if cancel is not None:
             cancel.raise_if_cancelled()
         chunk = jobs[start : start + batch_size]
-        batch = _left_padded([prompts[i] for i in chunk], tokenizer.pad_token_id, device)
+        batch = left_padded([prompts[i] for i in chunk], tokenizer.pad_token_id, device)
         out = model.generate(
             **batch,
             do_sample=True,

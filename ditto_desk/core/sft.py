@@ -12,7 +12,7 @@ from typing import Any
 from transformers import PrinterCallback, Trainer, TrainingArguments
 
 from .chat import Encoded
-from .config import TrainingConfig
+from .config import TrainingConfig, micro_batches
 from .logprobs import pad_batch
 from .progress import CancelToken
 from .trainer_glue import StepReporter, common_args
@@ -44,9 +44,11 @@ def train_sft(
         stop_asked = on_step(step, logs)
         return stop_asked or logs["loss"] < stop_loss
 
+    per_pass, accumulation = micro_batches(config.sft_batch_size, config.micro_batch_size)
     args = TrainingArguments(
         **common_args(device, config.seed),
-        per_device_train_batch_size=config.sft_batch_size,
+        per_device_train_batch_size=per_pass,
+        gradient_accumulation_steps=accumulation,
         max_steps=config.sft_max_steps,
         learning_rate=config.sft_learning_rate,
         lr_scheduler_type=config.sft_scheduler,

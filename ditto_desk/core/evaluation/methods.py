@@ -1,0 +1,166 @@
+"""The four methods under test, on one model: zero-shot and few-shot use the base model (adapters
+off), SFT the frozen reference adapter and DITTO the policy (shared/design/ditto.md).
+
+Decoding is decided once for all methods (shared/design/judge.md: the 135M model loops without a
+repetition penalty, and loops make every method look alike to the judge).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+
+from ..chat import Encoded, encode_prompt, encode_response, trim_generated
+from ..demos import Demonstration
+from ..engine import POLICY_ADAPTER, REFERENCE_ADAPTER
+from ..logprobs import response_logprobs
+from ..progress import CancelToken
+from ..sampling import left_padded
+
+METHODS: tuple[str, ...] = ("zero-shot", "few-shot", "sft", "ditto")
+TRAINED = frozenset({"sft", "ditto"})
+# Demonstrations shrink until the few-shot prompt fits this many tokens. SmolLM2 has 8192 positions,
+# but on the CPU every prompt token costs time on every generated token: with 8 rows and a 1,200-token
+# prompt one NF4 decoding step took 1.5 s against 0.19 s with a 60-token one (2 shared cores).
+FEW_SHOT_BUDGET = 800
+_MIN_DEMO_TOKENS = 48
+
+
+@dataclass(frozen=True)
+class Decoding:
+    temperature: float = 0.7
+    top_p: float = 0.9
+    repetition_penalty: float = 1.15
+    length_factor: float = 1.2  # new-token cap = length_factor x the reference text's tokens...
+    max_new_tokens: int = 256  # ...at most this
+    min_new_tokens: int = 16  # ...and at least this
+    batch_size: int = 8  # sequences generated together
+
+    def cap(self, reference_tokens: int) -> int:
+        return max(self.min_new_tokens, min(self.max_new_tokens, round(self.length_factor * reference_tokens)))
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@contextmanager
+def method_model(model: Any, method: str) -> Iterator[Any]:
+    """The model as ``method`` sees it: adapters off for the untrained methods, else the right adapter."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}")
+    model.eval()
+    adapters = getattr(model, "peft_config", None)
+    if method not in TRAINED:
+        if adapters is None:
+            yield model
+        else:
+            with model.disable_adapter():
+                yield model
+        return
+    if adapters is None:
+        raise ValueError(f"{method} needs a trained model")
+    # With dpo_steps=0 there is no DPO reference: the only adapter is the SFT one.
+    wanted = REFERENCE_ADAPTER if method == "sft" and REFERENCE_ADAPTER in adapters else POLICY_ADAPTER
+    previous = model.active_adapter
+    model.set_adapter(wanted)
+    try:
+        yield model
+    finally:
+        model.set_adapter(previous)
+
+
+def few_shot_prompt(
+    tokenizer: Any, demonstrations: Sequence[Demonstration], request: str, budget: int = FEW_SHOT_BUDGET
+) -> tuple[int, ...]:
+    """The demonstrations as earlier chat turns (request -> the author's text), then the request.
+
+    Texts are cut (whole tokens) until the prompt fits ``budget``; if even short ones do not fit,
+    the last demonstrations are dropped. Zero demonstrations is the plain prompt.
+    """
+    demos = list(demonstrations)
+    texts = [tokenizer(d.text, add_special_tokens=False)["input_ids"] for d in demos]
+    per_demo = max((len(t) for t in texts), default=0)
+    while True:
+        messages: list[dict[str, str]] = []
+        for demo, ids in zip(demos, texts, strict=False):
+            cut = ids[:per_demo]
+            messages.append({"role": "user", "content": demo.prompt})
+            messages.append(
+                {"role": "assistant", "content": tokenizer.decode(cut) + (" …" if len(cut) < len(ids) else "")}
+            )
+        messages.append({"role": "user", "content": request})
+        ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, return_dict=True)[
+            "input_ids"
+        ]
+        if len(ids) <= budget or not demos:
+            return tuple(int(i) for i in ids)
+        if per_demo > _MIN_DEMO_TOKENS:
+            per_demo = max(_MIN_DEMO_TOKENS, int(per_demo * 0.85))
+        else:
+            demos, texts = demos[:-1], texts[:-1]
+            per_demo = max((len(t) for t in texts), default=0)
+
+
+def seed_for(*parts: object) -> int:
+    """A stable torch seed from any parts (Python's hash() changes between processes)."""
+    return int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:4], "little")
+
+
+@torch.no_grad()
+def generate(
+    model: Any,
+    tokenizer: Any,
+    prompts: Sequence[Sequence[int]],
+    caps: Sequence[int],
+    n_samples: int,
+    decoding: Decoding,
+    seed: int,
+    on_batch: Callable[[int, int], None] | None = None,
+    cancel: CancelToken | None = None,
+) -> list[list[str]]:
+    """``n_samples`` texts per prompt, sampled with fixed seeds; a row stops at EOS or at its own cap."""
+    device = next(model.parameters()).device
+    jobs = [(p, s) for p in range(len(prompts)) for s in range(n_samples)]
+    texts: list[list[str]] = [[""] * n_samples for _ in prompts]
+    for batch_index, start in enumerate(range(0, len(jobs), decoding.batch_size)):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        chunk = jobs[start : start + decoding.batch_size]
+        batch = left_padded([prompts[p] for p, _ in chunk], tokenizer.pad_token_id, device)
+        torch.manual_seed(seed_for(seed, batch_index))
+        out = model.generate(
+            **batch,
+            do_sample=True,
+            temperature=decoding.temperature,
+            top_p=decoding.top_p,
+            repetition_penalty=decoding.repetition_penalty,
+            max_new_tokens=max(caps[p] for p, _ in chunk),
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+        )
+        width = batch["input_ids"].shape[1]
+        for row, (p, s) in enumerate(chunk):
+            ids, _ = trim_generated(
+                out[row, width:].tolist()[: caps[p]], tokenizer.eos_token_id, tokenizer.pad_token_id
+            )
+            texts[p][s] = tokenizer.decode(ids, skip_special_tokens=True).strip()
+        if on_batch is not None:
+            on_batch(min(start + len(chunk), len(jobs)), len(jobs))
+    return texts
+
+
+def reference_logliks(
+    model: Any, tokenizer: Any, prompts: Sequence[Sequence[int]], texts: Sequence[str]
+) -> list[tuple[float, int]]:
+    """(summed log-prob, tokens) of each held-out text after its prompt, EOS included, as in training."""
+    examples = [Encoded(tuple(p), encode_response(tokenizer, t)) for p, t in zip(prompts, texts, strict=True)]
+    return response_logprobs(model, examples, tokenizer.pad_token_id, batch_size=4)
+
+
+def plain_prompt(tokenizer: Any, request: str) -> tuple[int, ...]:
+    return encode_prompt(tokenizer, request)

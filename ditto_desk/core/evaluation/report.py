@@ -1,0 +1,290 @@
+"""Judging the generations and writing the results: a Markdown table, a JSON file with every number
+and every text, and a bar plot of the win rates.
+
+The judge's accuracy on the authors' real held-out texts comes first: when it is not clearly above
+chance (one-sided binomial test, p < 0.05), the verdicts on generations mean nothing and the report
+says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..atomic import atomic_write_json, atomic_write_text
+from ..config import TrainingConfig
+from .corpus import AuthorSplit
+from .judge import StyleJudge
+from .methods import METHODS
+from .store import ResultStore
+from .winrate import average_win_rates, binomial_p_above_chance, mean_and_se, win_matrix
+
+if TYPE_CHECKING:
+    from .runner import EvalOptions
+
+SIGNIFICANCE = 0.05
+JUDGES = ("plain", "masked")
+
+
+@dataclass
+class EvalReport:
+    data: dict[str, Any]
+    markdown: str = ""
+
+    @property
+    def judge_is_meaningful(self) -> bool:
+        return bool(self.data.get("judge", {}).get("plain", {}).get("meaningful"))
+
+
+def judge_check(judge: StyleJudge, texts: Sequence[str], authors: Sequence[str]) -> dict[str, Any]:
+    """Attribution of the real held-out texts: is the judge clearly better than chance?"""
+    predicted = judge.predict(texts)
+    correct = sum(p == a for p, a in zip(predicted, authors, strict=True))
+    chance = 1 / len(judge.authors)
+    p_value = binomial_p_above_chance(correct, len(texts), chance)
+    return {
+        "correct": correct,
+        "texts": len(texts),
+        "accuracy": correct / len(texts) if texts else float("nan"),
+        "chance": chance,
+        "p_value": p_value,
+        "meaningful": bool(texts) and correct / len(texts) > chance and p_value < SIGNIFICANCE,
+    }
+
+
+def build_report(
+    options: EvalOptions,
+    config: TrainingConfig,
+    splits: Sequence[AuthorSplit],
+    store: ResultStore,
+    plans_keys: Mapping[str, Mapping[str, str]],
+) -> EvalReport:
+    demo_texts = [d.text for s in splits for d in s.demonstrations]
+    demo_authors = [s.author for s in splits for _ in s.demonstrations]
+    held_texts = [d.text for s in splits for d in s.held_out]
+    held_authors = [s.author for s in splits for _ in s.held_out]
+    judges = {name: StyleJudge(masked=name == "masked").fit(demo_texts, demo_authors) for name in JUDGES}
+    data: dict[str, Any] = {
+        "setup": _setup(options, config, splits),
+        "judge": {name: judge_check(j, held_texts, held_authors) for name, j in judges.items()},
+        "authors": {},
+    }
+    # scores[judge][method] = per prompt (all authors in turn), the true author's probability per sample
+    scores: dict[str, dict[str, list[list[float]]]] = {j: {m: [] for m in METHODS} for j in JUDGES}
+    for split in splits:
+        per_method: dict[str, Any] = {}
+        for method in METHODS:
+            cell = store.load_cell(split.author, method, plans_keys[split.author][method])
+            if cell is None:
+                raise RuntimeError(f"missing result for {split.author} / {method}")
+            per_method[method] = _judge_cell(cell, split.author, judges, scores)
+        data["authors"][split.author] = {
+            "demonstrations": [{"source": d.source, "prompt": d.prompt} for d in split.demonstrations],
+            "held_out": [{"source": d.source, "prompt": d.prompt, "text": d.text} for d in split.held_out],
+            "methods": per_method,
+            "training": _training_summary(store.training_log(split.author)),
+        }
+    data["summary"] = _summary(data["authors"], scores)
+    data["win_matrix"] = {j: win_matrix(scores[j]) for j in JUDGES}
+    report = EvalReport(data)
+    report.markdown = render_markdown(data)
+    return report
+
+
+def _judge_cell(
+    cell: dict[str, Any], author: str, judges: Mapping[str, StyleJudge], scores: dict[str, dict[str, list[list[float]]]]
+) -> dict[str, Any]:
+    method = cell["method"]
+    generations: list[list[str]] = cell["generations"]
+    flat = [t for per_prompt in generations for t in per_prompt]
+    n = len(generations[0]) if generations else 0
+    judged: dict[str, Any] = {}
+    for name, judge in judges.items():
+        probs = judge.probabilities(flat)
+        column = judge.authors.index(author)
+        true_p = [float(row[column]) for row in probs]
+        predicted = [judge.authors[int(i)] for i in probs.argmax(axis=1)]
+        per_prompt = [true_p[i * n : (i + 1) * n] for i in range(len(generations))]
+        scores[name][method].extend(per_prompt)
+        hits = [[p == author for p in predicted[i * n : (i + 1) * n]] for i in range(len(generations))]
+        judged[name] = {
+            "p_true_author": per_prompt,
+            "predicted": [predicted[i * n : (i + 1) * n] for i in range(len(generations))],
+            "hits": hits,
+        }
+    loglik_sum = sum(e["sum"] for e in cell["loglik"])
+    loglik_tokens = sum(e["tokens"] for e in cell["loglik"])
+    return {
+        **{k: v for k, v in cell.items() if k not in ("fingerprint", "author", "method")},
+        "judged": judged,
+        "loglik_per_token": loglik_sum / max(loglik_tokens, 1),
+    }
+
+
+def _summary(authors: Mapping[str, Any], scores: Mapping[str, Mapping[str, list[list[float]]]]) -> dict[str, Any]:
+    summary: dict[str, Any] = {}
+    wins = {j: average_win_rates(scores[j]) for j in JUDGES}
+    for method in METHODS:
+        row: dict[str, Any] = {}
+        for j in JUDGES:
+            # Attribution per prompt (share of its samples given to the right author), then over prompts.
+            per_prompt = [sum(h) / len(h) for a in authors.values() for h in a["methods"][method]["judged"][j]["hits"]]
+            row[f"attribution_{j}"], row[f"attribution_{j}_se"] = mean_and_se(per_prompt)
+            row[f"win_rate_{j}"], row[f"win_rate_{j}_se"] = wins[j][method]
+            row[f"p_true_author_{j}"] = mean_and_se(
+                [sum(p) / len(p) for a in authors.values() for p in a["methods"][method]["judged"][j]["p_true_author"]]
+            )[0]
+        cells = [a["methods"][method] for a in authors.values()]
+        total = sum(e["sum"] for c in cells for e in c["loglik"])
+        tokens = sum(e["tokens"] for c in cells for e in c["loglik"])
+        row["loglik_per_token"] = total / max(tokens, 1)
+        row["prompts"] = sum(len(c["generations"]) for c in cells)
+        row["texts"] = sum(len(g) for c in cells for g in c["generations"])
+        summary[method] = row
+    return summary
+
+
+def _training_summary(log: dict[str, Any] | None) -> dict[str, Any] | None:
+    if log is None:
+        return None
+    dpo = [e for e in log.get("log", []) if e.get("phase") == "dpo"]
+    sft = [e for e in log.get("log", []) if e.get("phase") == "sft"]
+    return {
+        "seconds": log.get("seconds"),
+        "phase_seconds": log.get("phase_seconds"),
+        "sft_losses": [e.get("loss") for e in sft],
+        "dpo_losses": [e.get("loss") for e in dpo],
+        "dpo_reward_margins": [e.get("reward_margin") for e in dpo],
+        "dpo_reward_accuracies": [e.get("reward_accuracy") for e in dpo],
+        "samples_first_demo": log.get("samples_first_demo"),
+    }
+
+
+def _setup(options: EvalOptions, config: TrainingConfig, splits: Sequence[AuthorSplit]) -> dict[str, Any]:
+    return {
+        "corpus": str(options.corpus),
+        "k": options.k,
+        "preset": options.preset,
+        "overrides": dict(options.overrides),
+        "config": config.to_json(),
+        "samples_per_prompt": options.samples_per_prompt,
+        "seed": options.seed,
+        "model": options.model.to_json(),
+        "decoding": options.decoding.to_json(),
+        "few_shot_budget": options.few_shot_budget,
+        "authors": [s.author for s in splits],
+    }
+
+
+def _pct(value: float, se: float | None = None) -> str:
+    text = f"{100 * value:.1f}"
+    return f"{text} ± {100 * se:.1f}" if se is not None else text
+
+
+def render_markdown(data: Mapping[str, Any]) -> str:
+    setup, judge, summary = data["setup"], data["judge"], data["summary"]
+    lines = [
+        "# DITTO evaluation",
+        "",
+        f"Corpus `{setup['corpus']}`: {len(setup['authors'])} authors ({', '.join(setup['authors'])}), "
+        f"{setup['k']} demonstrations each, the rest held out; preset `{setup['preset']}`"
+        + (f" with {setup['overrides']}" if setup["overrides"] else "")
+        + f"; {setup['samples_per_prompt']} samples per held-out prompt; seed {setup['seed']}.",
+        "",
+        "## The judge on the authors' real held-out texts",
+        "",
+    ]
+    for name in JUDGES:
+        j = judge[name]
+        verdict = "clearly above chance" if j["meaningful"] else "NOT clearly above chance"
+        lines.append(
+            f"- {name} judge: {j['correct']}/{j['texts']} = {_pct(j['accuracy'])}% "
+            f"(chance {_pct(j['chance'])}%, one-sided binomial p = {j['p_value']:.3g}): {verdict}."
+        )
+    lines.append("")
+    if not judge["plain"]["meaningful"]:
+        lines += ["**The judge cannot tell these authors apart on real text: the table below is NOT meaningful.**", ""]
+    elif not judge["masked"]["meaningful"]:
+        lines += ["**The topic-masked judge is not above chance here: its columns are NOT meaningful.**", ""]
+    lines += [
+        "## Methods",
+        "",
+        "Attribution: share of generations the judge gives to the right author. Win rate: average pairwise "
+        "win rate against the other methods (higher true-author probability wins, ties half). ± one standard "
+        "error over prompts. Log-lik: mean per-token log-likelihood of the held-out texts.",
+        "",
+        "| method | attribution % | attribution % (masked) | win rate % | win rate % (masked) | log-lik/token |",
+        "|---|---|---|---|---|---|",
+    ]
+    for method, row in summary.items():
+        lines.append(
+            f"| {method} | {_pct(row['attribution_plain'], row['attribution_plain_se'])} "
+            f"| {_pct(row['attribution_masked'], row['attribution_masked_se'])} "
+            f"| {_pct(row['win_rate_plain'], row['win_rate_plain_se'])} "
+            f"| {_pct(row['win_rate_masked'], row['win_rate_masked_se'])} "
+            f"| {row['loglik_per_token']:.3f} |"
+        )
+    first = next(iter(summary.values()))
+    lines += ["", f"{first['prompts']} held-out prompts, {first['texts']} generations per method.", ""]
+    lines += ["## Per author (attribution % plain / masked, log-lik/token)", ""]
+    lines += ["| author | " + " | ".join(METHODS) + " |", "|---" * (len(METHODS) + 1) + "|"]
+    for author, a in data["authors"].items():
+        cells = []
+        for method in METHODS:
+            m = a["methods"][method]
+            plain = [x for h in m["judged"]["plain"]["hits"] for x in h]
+            masked = [x for h in m["judged"]["masked"]["hits"] for x in h]
+            cells.append(
+                f"{_pct(sum(plain) / len(plain))} / {_pct(sum(masked) / len(masked))}, {m['loglik_per_token']:.2f}"
+            )
+        lines.append(f"| {author} | " + " | ".join(cells) + " |")
+    d = setup["decoding"]
+    lines += [
+        "",
+        f"Decoding, the same for every method: temperature {d['temperature']}, top-p {d['top_p']}, repetition "
+        f"penalty {d['repetition_penalty']}, at most {d['length_factor']}× the reference text's tokens "
+        f"(between {d['min_new_tokens']} and {d['max_new_tokens']}). Few-shot prompts hold the demonstrations, "
+        f"cut to fit {setup['few_shot_budget']} tokens.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_report(report: EvalReport, out: Path) -> dict[str, Path]:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"markdown": out / "report.md", "json": out / "results.json", "plot": out / "win_rates.png"}
+    atomic_write_text(paths["markdown"], report.markdown)
+    atomic_write_json(paths["json"], report.data)
+    plot_win_rates(report.data["summary"], paths["plot"], meaningful=report.judge_is_meaningful)
+    return paths
+
+
+def plot_win_rates(summary: Mapping[str, Mapping[str, float]], path: Path, meaningful: bool = True) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: files only
+    import matplotlib.pyplot as plt
+
+    methods = list(summary)
+    x = range(len(methods))
+    width = 0.38
+    fig, ax = plt.subplots(figsize=(6.5, 3.8), dpi=120)
+    for offset, name in ((-width / 2, "plain"), (width / 2, "masked")):
+        values = [100 * summary[m][f"win_rate_{name}"] for m in methods]
+        errors = [100 * summary[m][f"win_rate_{name}_se"] for m in methods]
+        ax.bar([i + offset for i in x], values, width, yerr=errors, capsize=3, label=f"{name} judge")
+    ax.axhline(50, color="grey", linewidth=0.8, linestyle="--")
+    ax.set_xticks(list(x), methods)
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("average win rate (%)")
+    title = "Win rate against the other methods"
+    ax.set_title(title if meaningful else title + " (judge NOT above chance)")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    tmp = path.with_suffix(".tmp.png")
+    fig.savefig(tmp)
+    plt.close(fig)
+    tmp.replace(path)

@@ -1,0 +1,282 @@
+"""``ditto-desk eval``: train each author once, run the four methods on the held-out prompts, judge.
+
+Per author: the base-model cells (zero-shot, few-shot) first, then one DITTO training whose frozen
+"ref" adapter is exactly the SFT model and whose policy is DITTO. Every finished cell and every
+training is saved into OUTDIR at once, so a crash loses at most the cell in progress.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import TrainingConfig, preset
+from ..engine import DittoRun
+from ..models import LoadedModel, ModelSettings, load_model
+from ..progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
+from .corpus import AuthorSplit, load_corpus, split_corpus, text_digest
+from .methods import (
+    FEW_SHOT_BUDGET,
+    METHODS,
+    TRAINED,
+    Decoding,
+    few_shot_prompt,
+    generate,
+    method_model,
+    plain_prompt,
+    reference_logliks,
+    seed_for,
+)
+from .report import EvalReport, build_report, write_report
+from .store import ResultStore, fingerprint
+
+# Relative cost of the work, to spread the progress bar (measured roughly on 2 CPU cores).
+_TRAIN_UNITS, _CELL_UNITS = 6.0, {"zero-shot": 1.0, "few-shot": 1.6, "sft": 1.0, "ditto": 1.0}
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    corpus: Path
+    out: Path
+    k: int = 4
+    preset: str = "quick"
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    samples_per_prompt: int = 2
+    seed: int = 0  # the split and the sampling; training keeps the config's seed (--set seed=N)
+    model: ModelSettings = field(default_factory=ModelSettings)
+    decoding: Decoding = field(default_factory=Decoding)
+    few_shot_budget: int = FEW_SHOT_BUDGET
+
+    @property
+    def config(self) -> TrainingConfig:
+        return preset(self.preset).with_overrides(**dict(self.overrides))
+
+
+@dataclass
+class EvalRun:
+    report: EvalReport
+    paths: dict[str, Path]
+    trainings: int = 0
+    cells_computed: int = 0
+    cells_reused: int = 0
+    seconds: float = 0.0
+    refused: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _AuthorPlan:
+    split: AuthorSplit
+    train_key: str
+    cell_keys: dict[str, str]
+    pending: tuple[str, ...]
+
+
+class _Clock:
+    """One progress bar over all the work: a training's own progress fills its slice."""
+
+    def __init__(self, total: float, progress: ProgressCallback) -> None:
+        self.total = max(total, 1e-9)
+        self.done = 0.0
+        self.start = time.monotonic()
+        self.progress = progress
+
+    def emit(self, phase: str, message: str, inner: float = 0.0, slice_units: float = 0.0, **extra: Any) -> None:
+        fraction = min(1.0, (self.done + inner * slice_units) / self.total)
+        elapsed = time.monotonic() - self.start
+        eta = elapsed * (1 - fraction) / fraction if fraction > 0.005 else None
+        self.progress(ProgressEvent(phase, message, fraction=fraction, elapsed_s=elapsed, eta_s=eta, **extra))
+
+
+def run_evaluation(
+    options: EvalOptions,
+    progress: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
+    load: Callable[[ModelSettings], LoadedModel] = load_model,
+) -> EvalRun:
+    start = time.monotonic()
+    cancel = cancel or CancelToken()
+    config = options.config
+    if options.samples_per_prompt < 1:
+        raise ValueError("--samples-per-prompt must be at least 1")
+    authors, refused = load_corpus(options.corpus)
+    splits = split_corpus(authors, options.k, options.seed)
+    store = ResultStore(options.out)
+    plans = [_plan(split, options, config, store) for split in splits]
+    result = EvalRun(report=EvalReport({}), paths={}, refused=[f"{r.source}: {r.reason}" for r in refused])
+    result.cells_reused = sum(len(METHODS) - len(p.pending) for p in plans)
+    total = sum(
+        sum(_CELL_UNITS[m] for m in p.pending)
+        + (_TRAIN_UNITS if TRAINED & set(p.pending) and not store.has_adapters(p.split.author, p.train_key) else 0)
+        for p in plans
+    )
+    clock = _Clock(total, progress)
+    for plan in plans:
+        if plan.pending:
+            _run_author(plan, options, config, store, clock, cancel, result, load)
+    clock.emit("report", "Judging and writing the report…", 1.0)
+    report = build_report(options, config, splits, store, plans_keys={p.split.author: p.cell_keys for p in plans})
+    result.report = report
+    result.paths = write_report(report, options.out)
+    result.seconds = time.monotonic() - start
+    clock.emit("done", "Evaluation finished", 1.0)
+    return result
+
+
+def _plan(split: AuthorSplit, options: EvalOptions, config: TrainingConfig, store: ResultStore) -> _AuthorPlan:
+    base = {
+        "model": options.model.to_json(),
+        "demonstrations": text_digest(split.demonstrations),
+        "held_out": text_digest(split.held_out),
+        "seed": options.seed,
+    }
+    train_key = fingerprint({**base, "config": config.to_json()})
+    cell_keys = {
+        m: fingerprint(
+            {
+                **base,
+                "method": m,
+                "decoding": options.decoding.to_json(),
+                "samples": options.samples_per_prompt,
+                "few_shot_budget": options.few_shot_budget if m == "few-shot" else None,
+                "training": train_key if m in TRAINED else None,
+            }
+        )
+        for m in METHODS
+    }
+    pending = tuple(m for m in METHODS if store.load_cell(split.author, m, cell_keys[m]) is None)
+    return _AuthorPlan(split, train_key, cell_keys, pending)
+
+
+def _run_author(
+    plan: _AuthorPlan,
+    options: EvalOptions,
+    config: TrainingConfig,
+    store: ResultStore,
+    clock: _Clock,
+    cancel: CancelToken,
+    result: EvalRun,
+    load: Callable[[ModelSettings], LoadedModel],
+) -> None:
+    author = plan.split.author
+    clock.emit("load", f"[{author}] loading the model…")
+    loaded = load(options.model)  # a fresh base model per author: training adds LoRA layers in place
+    model: Any = loaded.model
+    for method in (m for m in plan.pending if m not in TRAINED):
+        _run_cell(plan, method, model, loaded, options, store, clock, cancel)
+        result.cells_computed += 1
+    if TRAINED & set(plan.pending):
+        if store.has_adapters(author, plan.train_key):
+            model = store.load_adapters(author, loaded.model)
+        else:
+            model = _train(plan, loaded, config, store, clock, cancel)
+            result.trainings += 1
+        for method in (m for m in plan.pending if m in TRAINED):
+            _run_cell(plan, method, model, loaded, options, store, clock, cancel)
+            result.cells_computed += 1
+    del model, loaded
+    gc.collect()
+
+
+def _train(
+    plan: _AuthorPlan,
+    loaded: LoadedModel,
+    config: TrainingConfig,
+    store: ResultStore,
+    clock: _Clock,
+    cancel: CancelToken,
+) -> Any:
+    author = plan.split.author
+
+    def forward(event: ProgressEvent) -> None:
+        clock.emit(
+            event.phase,
+            f"[{author}] {event.message}",
+            event.fraction,
+            _TRAIN_UNITS,
+            loss=event.loss,
+            reward_margin=event.reward_margin,
+            reward_accuracy=event.reward_accuracy,
+        )
+
+    start = time.monotonic()
+    run = DittoRun(loaded, plan.split.demonstrations, config, forward, cancel)
+    model = run.run()
+    log = {
+        "author": author,
+        "seconds": time.monotonic() - start,
+        "config": config.to_json(),
+        "phase_seconds": run.stats.phase_seconds,
+        "samples_drawn": run.stats.samples_drawn,
+        "samples_cut": run.stats.samples_cut,
+        "log": run.stats.log,
+        # The negatives DPO saw: what the policy wrote, round by round, for the first demonstration.
+        "samples_first_demo": [
+            [loaded.tokenizer.decode(s.ids, skip_special_tokens=True) for s in round_samples.get(0, [])]
+            for round_samples in run.pool.rounds
+        ],
+    }
+    store.save_adapters(author, plan.train_key, model, loaded.name, log)
+    clock.done += _TRAIN_UNITS
+    return model
+
+
+def _run_cell(
+    plan: _AuthorPlan,
+    method: str,
+    model: Any,
+    loaded: LoadedModel,
+    options: EvalOptions,
+    store: ResultStore,
+    clock: _Clock,
+    cancel: CancelToken,
+) -> None:
+    author, split, tokenizer = plan.split.author, plan.split, loaded.tokenizer
+    start = time.monotonic()
+    requests = [d.prompt for d in split.held_out]
+    references = [d.text for d in split.held_out]
+    reference_tokens = [len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in references]
+    caps = [options.decoding.cap(n) for n in reference_tokens]
+    if method == "few-shot":
+        # Room for the longest answer inside the model's window, whatever the budget asks.
+        window = getattr(getattr(model, "config", None), "max_position_embeddings", 8192)
+        budget = min(options.few_shot_budget, window - max(caps))
+        prompts = [few_shot_prompt(tokenizer, split.demonstrations, r, budget) for r in requests]
+    else:
+        prompts = [plain_prompt(tokenizer, r) for r in requests]
+    units = _CELL_UNITS[method]
+    message = f"[{author}] {method}: writing {len(requests)} × {options.samples_per_prompt} texts"
+    clock.emit("generate", message)
+
+    def on_batch(done: int, total: int) -> None:
+        clock.emit("generate", message, 0.9 * done / total, units)
+
+    with method_model(model, method) as active:
+        texts = generate(
+            active,
+            tokenizer,
+            prompts,
+            caps,
+            options.samples_per_prompt,
+            options.decoding,
+            seed_for(options.seed, author),  # the same seeds for every method: only the model differs
+            on_batch,
+            cancel,
+        )
+        clock.emit("score", f"[{author}] {method}: scoring the held-out texts", 0.9, units)
+        logliks = reference_logliks(active, tokenizer, prompts, references)
+    cell = {
+        "author": author,
+        "method": method,
+        "requests": requests,
+        "prompt_tokens": [len(p) for p in prompts],
+        "caps": caps,
+        "generations": texts,
+        "loglik": [{"sum": s, "tokens": n} for s, n in logliks],
+        "seconds": time.monotonic() - start,
+    }
+    store.save_cell(author, method, plan.cell_keys[method], cell)
+    clock.done += units

@@ -1,0 +1,117 @@
+"""OUTDIR: what a rerun may reuse. Each (author, method) cell and each author's two adapters are
+written atomically once finished, with a fingerprint of everything they were computed from; a
+rerun reuses a file only when its fingerprint matches, so a changed setup never mixes in stale data.
+
+    OUTDIR/adapters/<author>/{sft,ditto}/   PEFT adapter folders
+    OUTDIR/adapters/<author>/training.json  fingerprint, training log (written last: the commit mark)
+    OUTDIR/cells/<author>.<method>.json     generations and log-likelihoods
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from safetensors.torch import save as safetensors_bytes
+
+from ..atomic import atomic_write_bytes, atomic_write_json
+from ..engine import POLICY_ADAPTER, REFERENCE_ADAPTER
+
+# Where each adapter of a trained model is kept, by the method it stands for.
+ADAPTER_FOLDERS = {REFERENCE_ADAPTER: "sft", POLICY_ADAPTER: "ditto"}
+
+
+def fingerprint(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", name)
+
+
+class ResultStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    # ----- cells -----
+    def cell_path(self, author: str, method: str) -> Path:
+        return self.root / "cells" / f"{_safe(author)}.{method}.json"
+
+    def load_cell(self, author: str, method: str, key: str) -> dict[str, Any] | None:
+        data = _read_json(self.cell_path(author, method))
+        return data if data is not None and data.get("fingerprint") == key else None
+
+    def save_cell(self, author: str, method: str, key: str, cell: dict[str, Any]) -> None:
+        path = self.cell_path(author, method)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(path, {"fingerprint": key, **cell})
+
+    # ----- adapters -----
+    def adapter_dir(self, author: str) -> Path:
+        return self.root / "adapters" / _safe(author)
+
+    def has_adapters(self, author: str, key: str) -> bool:
+        folder = self.adapter_dir(author)
+        data = _read_json(folder / "training.json")
+        if data is None or data.get("fingerprint") != key:
+            return False
+        return all((folder / sub / "adapter_model.safetensors").is_file() for sub in data.get("adapters", []))
+
+    def save_adapters(self, author: str, key: str, model: Any, base_name: str, log: dict[str, Any]) -> None:
+        """Every adapter of the peft model into its folder; training.json last, as the commit mark."""
+        from peft import get_peft_model_state_dict
+
+        folder = self.adapter_dir(author)
+        (folder / "training.json").unlink(missing_ok=True)  # whatever follows is not trusted until rewritten
+        saved = []
+        for adapter, sub in ADAPTER_FOLDERS.items():
+            if adapter not in model.peft_config:
+                continue
+            target = folder / sub
+            target.mkdir(parents=True, exist_ok=True)
+            # The LoRA parameters alone: model.state_dict() would also walk (and unpack) quantized base layers.
+            lora = {n: p for n, p in model.named_parameters() if f".{adapter}." in n}
+            state = get_peft_model_state_dict(model, state_dict=lora, adapter_name=adapter)
+            tensors = {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
+            atomic_write_bytes(target / "adapter_model.safetensors", safetensors_bytes(tensors))
+            config = model.peft_config[adapter].to_dict()
+            config["base_model_name_or_path"] = base_name
+            config["inference_mode"] = True
+            atomic_write_json(target / "adapter_config.json", json.loads(json.dumps(config, default=list)))
+            saved.append(sub)
+        atomic_write_json(folder / "training.json", {"fingerprint": key, "adapters": saved, **log})
+
+    def load_adapters(self, author: str, base_model: Any) -> Any:
+        """The base model with the saved adapters under their training names ("ref", "default")."""
+        from peft import PeftModel
+
+        folder = self.adapter_dir(author)
+        saved = (_read_json(folder / "training.json") or {}).get("adapters", [])
+        model: Any = None
+        # The policy first: it is "default", the adapter a plain PeftModel is built around.
+        for adapter, sub in sorted(ADAPTER_FOLDERS.items(), key=lambda kv: kv[0] != POLICY_ADAPTER):
+            if sub not in saved:
+                continue
+            if model is None:
+                model = PeftModel.from_pretrained(base_model, str(folder / sub), adapter_name=adapter)
+            else:
+                model.load_adapter(str(folder / sub), adapter_name=adapter)
+        if model is None:
+            raise ValueError(f"no saved adapters for {author!r}")
+        model.set_adapter(POLICY_ADAPTER)
+        model.eval()
+        return model
+
+    def training_log(self, author: str) -> dict[str, Any] | None:
+        return _read_json(self.adapter_dir(author) / "training.json")
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
