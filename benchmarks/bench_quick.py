@@ -12,15 +12,20 @@ streamed compose (first token latency, tokens/s).
 from __future__ import annotations
 
 import argparse
+import gc
 import resource
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any, TypeVar
 
 import torch
 
-from ditto_desk.core.config import preset
+from ditto_desk.core.config import TrainingConfig, preset
 from ditto_desk.core.engine import DittoRun
 from ditto_desk.core.generate import WriteOptions, Writer
 from ditto_desk.core.importers import import_paths
@@ -28,6 +33,8 @@ from ditto_desk.core.models import ModelSettings, load_model
 from ditto_desk.core.sampling import draw_samples
 
 SAMPLES = Path(__file__).resolve().parent.parent / "resources" / "samples"
+REQUEST = "Write an email to the team about the quarterly planning day."
+T = TypeVar("T")
 
 
 def peak_rss_mb() -> float:
@@ -57,25 +64,39 @@ def reference_way(model, tokenizer, prompts: list[str], n: int, max_new_tokens: 
     return time.monotonic() - start, cut
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quantization", default="auto")
-    parser.add_argument("--skip-reference", action="store_true")
-    args = parser.parse_args()
-    demos = import_paths(sorted(SAMPLES.iterdir())).demonstrations
-    config = preset("quick")
-    print(f"torch threads: {torch.get_num_threads()}, demonstrations: {len(demos)}, preset quick: {config}")
+def in_job_thread(fn: Callable[[], T]) -> T:
+    """Run ``fn`` in a fresh thread and wait, as the app runs every job in its own QThread.
 
+    It matters for the figures: once a thread that is still alive (here, the main thread) has run
+    torch's OpenMP kernels, libgomp counts more threads than cores and stops spin-waiting, and decoding
+    from any other thread runs at about half speed (measured: 26 -> 13-15 tokens/s). The app's GUI
+    thread never runs torch, so neither does this script's main thread.
+    """
+    outcome: list[Any] = []
+
+    def target() -> None:
+        try:
+            outcome.append(fn())
+        except BaseException as exc:  # re-raised in the caller
+            outcome.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def train(quantization: str, demos: list, config: TrainingConfig, adapter_dir: Path) -> DittoRun:
     t0 = time.monotonic()
-    loaded = load_model(ModelSettings(quantization=args.quantization))
+    loaded = load_model(ModelSettings(quantization=quantization))
     load_s = time.monotonic() - t0
     run = DittoRun(loaded, demos, config)
     run.run()
-    with tempfile.TemporaryDirectory() as folder:
-        run.write_adapter(Path(folder))
+    run.write_adapter(adapter_dir)
     total_s = time.monotonic() - t0
     stats = run.stats
-    rss_training = peak_rss_mb()
     sample_entries = [e for e in stats.log if e["phase"] == "sample"]
     tokens = sum(e["tokens"] for e in sample_entries)
     dpo_steps = sum(1 for e in stats.log if e["phase"] == "dpo")
@@ -89,51 +110,68 @@ def main() -> int:
         f"({stats.samples_drawn} samples, {tokens} tokens, cap {run.max_new_tokens}, {stats.samples_cut} cut)"
     )
     print(f"DPO                   {stats.phase_seconds['dpo'] / max(dpo_steps, 1):7.1f} s/step ({dpo_steps} steps)")
-    print(f"peak RSS              {rss_training:7.0f} MB  (target <= 3072 MB)")
+    print(f"peak RSS              {peak_rss_mb():7.0f} MB  (target <= 3072 MB)")
+    return run
 
-    if not args.skip_reference:
-        model, tokenizer = run.model, loaded.tokenizer
-        chat = [
-            tokenizer.apply_chat_template(
-                [{"role": "user", "content": d.prompt}], tokenize=False, add_generation_prompt=True
-            )
-            for d in demos
-        ]
-        torch.manual_seed(0)
-        start = time.monotonic()
-        ours = draw_samples(
-            model, tokenizer, run.prompts, config.n_samples, run.max_new_tokens, 1.0, config.sample_batch_size, 0
-        )
-        ours_s = time.monotonic() - start
-        ref_s, ref_cut = reference_way(model, tokenizer, chat, config.n_samples, 1024)
-        print(f"\n== drawing {len(ours)} samples ({config.n_samples} per prompt, temperature 1) ==")
-        print(
-            f"reference way (pipeline, batch 2, 1024 new tokens) {ref_s:7.1f} s, "
-            f"cut at cap {sum(ref_cut) / len(ref_cut):.0%}"
-        )
-        print(
-            f"our way (batch {config.sample_batch_size}, cap {run.max_new_tokens})            {ours_s:7.1f} s, "
-            f"cut at cap {sum(s.cut for s in ours) / len(ours):.0%}"
-        )
-        print(f"speed-up              {ref_s / ours_s:7.1f}x  (target >= 3x)")
 
-    writer = Writer(load_model(ModelSettings(quantization=args.quantization)))
-    request = "Write an email to the team about the quarterly planning day."
-    with tempfile.TemporaryDirectory() as folder:
-        run.write_adapter(Path(folder))
-        writer.use_adapter(Path(folder))
-        writer.write("Warm-up.", WriteOptions(max_new_tokens=4, seed=0))  # first call builds caches
-        start = time.monotonic()
-        first, pieces = None, []
-        for piece in writer.stream(request, WriteOptions(max_new_tokens=120, seed=1)):
-            if first is None and piece.strip():
-                first = time.monotonic() - start
-            pieces.append(piece)
-        gen_s = time.monotonic() - start
-    n_tokens = len(loaded.tokenizer("".join(pieces), add_special_tokens=False)["input_ids"])
+def compare_samplers(run: DittoRun, demos: list, config: TrainingConfig) -> None:
+    model, tokenizer = run.model, run.tokenizer
+    chat = [
+        tokenizer.apply_chat_template(
+            [{"role": "user", "content": d.prompt}], tokenize=False, add_generation_prompt=True
+        )
+        for d in demos
+    ]
+    torch.manual_seed(0)
+    start = time.monotonic()
+    ours = draw_samples(
+        model, tokenizer, run.prompts, config.n_samples, run.max_new_tokens, 1.0, config.sample_batch_size, 0
+    )
+    ours_s = time.monotonic() - start
+    ref_s, ref_cut = reference_way(model, tokenizer, chat, config.n_samples, 1024)
+    print(f"\n== drawing {len(ours)} samples ({config.n_samples} per prompt, temperature 1) ==")
+    ref_cut_share = sum(ref_cut) / len(ref_cut)
+    print(f"reference way (pipeline, batch 2, 1024 new tokens) {ref_s:7.1f} s, cut at cap {ref_cut_share:.0%}")
+    print(
+        f"our way (batch {config.sample_batch_size}, cap {run.max_new_tokens})            {ours_s:7.1f} s, "
+        f"cut at cap {sum(s.cut for s in ours) / len(ours):.0%}"
+    )
+    print(f"speed-up              {ref_s / ours_s:7.1f}x  (target >= 3x)")
+
+
+def compose(quantization: str, adapter_dir: Path) -> None:
+    writer = Writer(load_model(ModelSettings(quantization=quantization)))
+    writer.use_adapter(adapter_dir)
+    writer.write("Warm-up.", WriteOptions(max_new_tokens=4, seed=0))  # first call builds caches
+    start = time.monotonic()
+    first, pieces = None, []
+    for piece in writer.stream(REQUEST, WriteOptions(max_new_tokens=120, seed=1)):
+        if first is None and piece.strip():
+            first = time.monotonic() - start
+        pieces.append(piece)
+    gen_s = time.monotonic() - start
+    n_tokens = len(writer.loaded.tokenizer("".join(pieces), add_special_tokens=False)["input_ids"])
     print("\n== compose, streamed with the learned adapter ==")
     print(f"first token           {first:7.2f} s  (target <= 1.5 s)")
     print(f"speed                 {n_tokens / gen_s:7.1f} tokens/s over {n_tokens} tokens (target >= 15)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quantization", default="auto")
+    parser.add_argument("--skip-reference", action="store_true")
+    args = parser.parse_args()
+    demos = import_paths(sorted(SAMPLES.iterdir())).demonstrations
+    config = preset("quick")
+    print(f"torch threads: {torch.get_num_threads()}, demonstrations: {len(demos)}, preset quick: {config}")
+    with tempfile.TemporaryDirectory() as folder:
+        adapter_dir = Path(folder)
+        run = in_job_thread(partial(train, args.quantization, demos, config, adapter_dir))
+        if not args.skip_reference:
+            in_job_thread(partial(compare_samplers, run, demos, config))
+        del run
+        gc.collect()
+        in_job_thread(partial(compose, args.quantization, adapter_dir))
     print(f"peak RSS overall      {peak_rss_mb():7.0f} MB")
     return 0
 
