@@ -4,6 +4,7 @@ left-padded batch with the KV cache, and a length cap taken from the demonstrati
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,44 +38,59 @@ def left_padded(prompts: Sequence[Sequence[int]], pad_id: int, device: Any) -> d
     return {"input_ids": input_ids.to(device), "attention_mask": attention.to(device)}
 
 
+def seed_for(*parts: object) -> int:
+    """A stable torch seed from any parts (Python's hash() changes between processes)."""
+    return int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:4], "little")
+
+
 @torch.no_grad()
 def draw_samples(
     model: Any,
     tokenizer: Any,
     prompts: Sequence[Sequence[int]],
     n_per_prompt: int,
-    max_new_tokens: int,
+    max_new_tokens: int | Sequence[int],
     temperature: float,
     batch_size: int,
     round_index: int,
     cancel: CancelToken | None = None,
     on_batch: Callable[[int, int], None] | None = None,
+    seed: int | None = None,
+    **sampling: Any,
 ) -> list[Sample]:
-    """``n_per_prompt`` samples for every prompt, in batches of up to ``batch_size`` sequences.
+    """``n_per_prompt`` samples for every prompt, in batches of up to ``batch_size`` sequences, prompt by prompt.
 
-    ``on_batch(done, total)`` reports after each batch; the cancel flag is checked between batches
-    (and, through ``cancel_checkpoints``, inside them).
+    ``max_new_tokens`` is one cap for all, or one per prompt. With ``seed``, each batch draws from its own
+    fixed seed, so two models given the same prompts meet the same random numbers. ``sampling`` goes to
+    ``generate`` (top_p, repetition_penalty, ...). ``on_batch(done, total)`` reports after each batch; the
+    cancel flag is checked between batches (and, through ``cancel_checkpoints``, inside them).
     """
+    caps = [max_new_tokens] * len(prompts) if isinstance(max_new_tokens, int) else list(max_new_tokens)
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
     jobs = [i for i in range(len(prompts)) for _ in range(n_per_prompt)]
     samples: list[Sample] = []
-    for start in range(0, len(jobs), batch_size):
+    for batch_index, start in enumerate(range(0, len(jobs), batch_size)):
         if cancel is not None:
             cancel.raise_if_cancelled()
         chunk = jobs[start : start + batch_size]
         batch = left_padded([prompts[i] for i in chunk], tokenizer.pad_token_id, device)
+        if seed is not None:
+            torch.manual_seed(seed_for(seed, batch_index))
         out = model.generate(
             **batch,
             do_sample=True,
             temperature=temperature,
-            max_new_tokens=max_new_tokens,
+            max_new_tokens=max(caps[i] for i in chunk),
             pad_token_id=tokenizer.pad_token_id,
             eos_token_id=tokenizer.eos_token_id,
+            **sampling,
         )
+        width = batch["input_ids"].shape[1]
         for row, demo_index in enumerate(chunk):
-            ids, cut = trim_generated(out[row, batch["input_ids"].shape[1] :].tolist(), tokenizer.eos_token_id)
+            generated = out[row, width:].tolist()[: caps[demo_index]]
+            ids, cut = trim_generated(generated, tokenizer.eos_token_id, tokenizer.pad_token_id)
             samples.append(Sample(demo_index, round_index, ids, cut))
         if on_batch is not None:
             on_batch(len(samples), len(jobs))

@@ -7,20 +7,17 @@ repetition penalty, and loops make every method look alike to the judge).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import torch
-
-from ..chat import Encoded, encode_prompt, encode_response, trim_generated
+from ..chat import Encoded, encode_prompt, encode_response
 from ..demos import Demonstration
 from ..engine import POLICY_ADAPTER, REFERENCE_ADAPTER
 from ..logprobs import response_logprobs
 from ..progress import CancelToken
-from ..sampling import left_padded
+from ..sampling import draw_samples
 
 METHODS: tuple[str, ...] = ("zero-shot", "few-shot", "sft", "ditto")
 TRAINED = frozenset({"sft", "ditto"})
@@ -106,12 +103,6 @@ def few_shot_prompt(
             per_demo = max((len(t) for t in texts), default=0)
 
 
-def seed_for(*parts: object) -> int:
-    """A stable torch seed from any parts (Python's hash() changes between processes)."""
-    return int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:4], "little")
-
-
-@torch.no_grad()
 def generate(
     model: Any,
     tokenizer: Any,
@@ -124,34 +115,23 @@ def generate(
     cancel: CancelToken | None = None,
 ) -> list[list[str]]:
     """``n_samples`` texts per prompt, sampled with fixed seeds; a row stops at EOS or at its own cap."""
-    device = next(model.parameters()).device
-    jobs = [(p, s) for p in range(len(prompts)) for s in range(n_samples)]
-    texts: list[list[str]] = [[""] * n_samples for _ in prompts]
-    for batch_index, start in enumerate(range(0, len(jobs), decoding.batch_size)):
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        chunk = jobs[start : start + decoding.batch_size]
-        batch = left_padded([prompts[p] for p, _ in chunk], tokenizer.pad_token_id, device)
-        torch.manual_seed(seed_for(seed, batch_index))
-        out = model.generate(
-            **batch,
-            do_sample=True,
-            temperature=decoding.temperature,
-            top_p=decoding.top_p,
-            repetition_penalty=decoding.repetition_penalty,
-            max_new_tokens=max(caps[p] for p, _ in chunk),
-            pad_token_id=tokenizer.pad_token_id,
-            eos_token_id=tokenizer.eos_token_id,
-        )
-        width = batch["input_ids"].shape[1]
-        for row, (p, s) in enumerate(chunk):
-            ids, _ = trim_generated(
-                out[row, width:].tolist()[: caps[p]], tokenizer.eos_token_id, tokenizer.pad_token_id
-            )
-            texts[p][s] = tokenizer.decode(ids, skip_special_tokens=True).strip()
-        if on_batch is not None:
-            on_batch(min(start + len(chunk), len(jobs)), len(jobs))
-    return texts
+    samples = draw_samples(
+        model,
+        tokenizer,
+        prompts,
+        n_samples,
+        caps,
+        decoding.temperature,
+        decoding.batch_size,
+        0,
+        cancel,
+        on_batch,
+        seed=seed,
+        top_p=decoding.top_p,
+        repetition_penalty=decoding.repetition_penalty,
+    )
+    texts = [tokenizer.decode(s.ids, skip_special_tokens=True).strip() for s in samples]
+    return [texts[p * n_samples : (p + 1) * n_samples] for p in range(len(prompts))]
 
 
 def reference_logliks(

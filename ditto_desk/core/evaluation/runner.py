@@ -18,6 +18,7 @@ from ..config import TrainingConfig, preset
 from ..engine import DittoRun
 from ..models import LoadedModel, ModelSettings, load_model
 from ..progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
+from ..sampling import seed_for
 from .corpus import AuthorSplit, load_corpus, split_corpus, text_digest
 from .methods import (
     FEW_SHOT_BUDGET,
@@ -29,7 +30,6 @@ from .methods import (
     method_model,
     plain_prompt,
     reference_logliks,
-    seed_for,
 )
 from .report import EvalReport, build_report, write_report
 from .store import ResultStore, fingerprint
