@@ -280,13 +280,24 @@ class DittoRun:
     # ----- results -----
     def write_adapter(self, folder: Path) -> None:
         """Write the policy as a standard PEFT adapter folder (adapter_model.safetensors + adapter_config.json)."""
-        # From the parameters, not model.state_dict(): that would also walk (and, on the CPU, unpack) the
-        # quantized base layers, which is slow and was where bitsandbytes corrupted NF4 weights.
-        lora = {name: param for name, param in self.model.named_parameters() if "lora_" in name}
-        state = get_peft_model_state_dict(self.model, state_dict=lora, adapter_name=POLICY_ADAPTER)
-        save_file(
-            {k: v.detach().to("cpu").contiguous() for k, v in state.items()}, folder / "adapter_model.safetensors"
-        )
-        adapter_config = self.model.peft_config[POLICY_ADAPTER].to_dict()
-        adapter_config["base_model_name_or_path"] = self.loaded.name
-        (folder / "adapter_config.json").write_text(json.dumps(adapter_config, indent=2, default=list))
+        save_file(adapter_weights(self.model, POLICY_ADAPTER), folder / "adapter_model.safetensors")
+        config = adapter_config(self.model, POLICY_ADAPTER, self.loaded.name)
+        (folder / "adapter_config.json").write_text(json.dumps(config, indent=2))
+
+
+def adapter_weights(model: Any, adapter: str) -> dict[str, torch.Tensor]:
+    """One LoRA adapter's weights, keyed as PEFT saves them, on the CPU.
+
+    Read from the parameters, not model.state_dict(): that would also walk (and, on the CPU, unpack) the
+    quantized base layers, which is slow and was where bitsandbytes corrupted NF4 weights.
+    """
+    lora = {name: param for name, param in model.named_parameters() if f".{adapter}." in name}
+    state = get_peft_model_state_dict(model, state_dict=lora, adapter_name=adapter)
+    return {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
+
+
+def adapter_config(model: Any, adapter: str, base_name: str) -> dict[str, Any]:
+    """The adapter's PEFT config as plain JSON data, naming the base model."""
+    config = model.peft_config[adapter].to_dict()
+    config["base_model_name_or_path"] = base_name
+    return json.loads(json.dumps(config, default=list))  # sets (target_modules) become lists

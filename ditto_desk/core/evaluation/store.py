@@ -18,7 +18,7 @@ from typing import Any
 from safetensors.torch import save as safetensors_bytes
 
 from ..atomic import atomic_write_bytes, atomic_write_json
-from ..engine import POLICY_ADAPTER, REFERENCE_ADAPTER
+from ..engine import POLICY_ADAPTER, REFERENCE_ADAPTER, adapter_config, adapter_weights
 
 # Where each adapter of a trained model is kept, by the method it stands for.
 ADAPTER_FOLDERS = {REFERENCE_ADAPTER: "sft", POLICY_ADAPTER: "ditto"}
@@ -62,8 +62,6 @@ class ResultStore:
 
     def save_adapters(self, author: str, key: str, model: Any, base_name: str, log: dict[str, Any]) -> None:
         """Every adapter of the peft model into its folder; training.json last, as the commit mark."""
-        from peft import get_peft_model_state_dict
-
         folder = self.adapter_dir(author)
         (folder / "training.json").unlink(missing_ok=True)  # whatever follows is not trusted until rewritten
         saved = []
@@ -72,15 +70,10 @@ class ResultStore:
                 continue
             target = folder / sub
             target.mkdir(parents=True, exist_ok=True)
-            # The LoRA parameters alone: model.state_dict() would also walk (and unpack) quantized base layers.
-            lora = {n: p for n, p in model.named_parameters() if f".{adapter}." in n}
-            state = get_peft_model_state_dict(model, state_dict=lora, adapter_name=adapter)
-            tensors = {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
+            tensors = adapter_weights(model, adapter)
             atomic_write_bytes(target / "adapter_model.safetensors", safetensors_bytes(tensors))
-            config = model.peft_config[adapter].to_dict()
-            config["base_model_name_or_path"] = base_name
-            config["inference_mode"] = True
-            atomic_write_json(target / "adapter_config.json", json.loads(json.dumps(config, default=list)))
+            config = {**adapter_config(model, adapter, base_name), "inference_mode": True}
+            atomic_write_json(target / "adapter_config.json", config)
             saved.append(sub)
         atomic_write_json(folder / "training.json", {"fingerprint": key, "adapters": saved, **log})
 
