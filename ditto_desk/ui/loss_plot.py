@@ -46,6 +46,7 @@ class LossPlot(QWidget):
         self.sft_curve = self.plot.plot([], [], name="loss while studying", symbol="o", symbolSize=6)
         self.dpo_curve = self.plot.plot([], [], name="loss while comparing", symbol="s", symbolSize=6)
         self.margin_curve = self.plot.plot([], [], name="reward margin", symbol="t", symbolSize=8)
+        self.curves = {"sft": self.sft_curve, "dpo": self.dpo_curve, "margin": self.margin_curve}
         self._dpo_line: pg.InfiniteLine | None = None
         self.clear()
         self.apply_palette()
@@ -80,9 +81,8 @@ class LossPlot(QWidget):
 
     def clear(self) -> None:
         self.steps = 0
-        self.loss_y: list[float] = []  # every step's loss, both phases
-        self.points: dict[str, tuple[list[float], list[float]]] = {"sft": ([], []), "dpo": ([], []), "margin": ([], [])}
-        for curve in (self.sft_curve, self.dpo_curve, self.margin_curve):
+        self.points: dict[str, tuple[list[float], list[float]]] = {series: ([], []) for series in self.curves}
+        for curve in self.curves.values():
             curve.setData([], [])
         if self._dpo_line is not None:
             self.plot.removeItem(self._dpo_line)
@@ -104,11 +104,15 @@ class LossPlot(QWidget):
                 labelOpts={"position": 0.95, "color": palette.color(QPalette.ColorRole.Text)},
             )
             self.plot.addItem(self._dpo_line)
-        self.loss_y.append(event.loss)
         self._append("dpo" if event.phase == "dpo" else "sft", event.loss)
         if event.reward_margin is not None:
             self._append("margin", event.reward_margin)
         return True
+
+    @property
+    def loss_y(self) -> list[float]:
+        """Every step's loss, both phases."""
+        return self.points["sft"][1] + self.points["dpo"][1]
 
     @property
     def margin_y(self) -> list[float]:
@@ -118,5 +122,4 @@ class LossPlot(QWidget):
         xs, ys = self.points[series]
         xs.append(self.steps)
         ys.append(value)
-        curve = {"sft": self.sft_curve, "dpo": self.dpo_curve, "margin": self.margin_curve}[series]
-        curve.setData(xs, ys)
+        self.curves[series].setData(xs, ys)
