@@ -174,20 +174,17 @@ def resolve_model_source(model: str, progress: ProgressCallback = ignore_progres
     return model, model  # a hub id: the only case where the network may be used, by the user's choice
 
 
-def disable_cpu_repacking(model: Any) -> int:
-    """Keep bitsandbytes' NF4 layers on the CPU on the plain dequantize-then-matmul path; return how many.
+def disable_cpu_repacking(model: Any) -> None:
+    """Keep bitsandbytes' NF4 layers on the CPU on the plain dequantize-then-matmul path.
 
     bitsandbytes 0.50 repacks an NF4 layer's weights for its AVX512-BF16 kernel the first time the layer
     runs in eval mode without gradients. Measured on the bundled model: afterwards LoRA training barely
     moves the eval-mode outputs (SFT log-lik -4.49 -> -4.42 where full precision reaches -3.18), and
     ``state_dict()`` unpacks the weights wrongly (a sentence's loss 3.5 -> 17.9 nats per token).
     """
-    changed = 0
     for module in model.modules():
         if getattr(module, "support_avx512bf16_for_cpu", False):
             module.support_avx512bf16_for_cpu = False
-            changed += 1
-    return changed
 
 
 def load_model(settings: ModelSettings, progress: ProgressCallback = ignore_progress) -> LoadedModel:
