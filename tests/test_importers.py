@@ -21,6 +21,7 @@ from ditto_desk.core.importers import (
     import_paths,
     import_text,
 )
+from ditto_desk.core.prompts import derive_prompt
 
 SAMPLES = Path(__file__).resolve().parents[1] / "resources" / "samples"
 BODY = "The release slipped a day, sorry. We'll ship on Thursday instead and I'll update the board."
@@ -364,3 +365,37 @@ def test_any_text_gives_exactly_one_result(text: str) -> None:
     assert len(result.demonstrations) + len(result.refused) == 1
     for demo in result.demonstrations:
         assert demo.text == demo.text.strip() and demo.prompt.strip()
+
+
+def test_real_mail_shapes_keep_the_authors_own_paragraphs(tmp_path: Path) -> None:
+    """Inline and bottom-posted replies as real clients write them: the author's words between quotes stay."""
+    gmail_inline = (
+        "On Tue, 4 Mar 2025 at 09:12, Bob <bob@example.com> wrote:\n> Can you ship Thursday?\n\n"
+        "Yes, we can ship on Thursday morning.\n\n> And the docs?\n\nThose too, they are nearly done.\n"
+    )
+    supercite = "    GM> Java is for kiddies.\n\nIt is not, and the build farm proves it every single night.\n"
+    bracketed = "[Tim]\n> Another area for study.\n\n[Neil]\n> Spammers could exploit this.\n\nNote that it works for everyone.\n"
+    said = "Bart said:\n\n> argh, they do not\n\nMy point is that spam should hit five, not more.\n"
+    footer = f"{BODY}\n\n-------------------------------------------------------\nThis list is sponsored by X\n"
+    bodies = [gmail_inline, supercite, bracketed, said, footer]
+    result = import_paths([make_eml(tmp_path / f"{i}.eml", body) for i, body in enumerate(bodies)])
+    assert result.refused == []
+    assert [d.text for d in result.demonstrations] == [
+        "Yes, we can ship on Thursday morning.\n\nThose too, they are nearly done.",
+        "It is not, and the build farm proves it every single night.",
+        "Note that it works for everyone.",
+        "My point is that spam should hit five, not more.",
+        BODY,
+    ]
+
+
+def test_a_mailing_list_tag_is_not_part_of_the_request() -> None:
+    assert derive_prompt("text", subject="[Spambayes] Re: [SAtalk] test sets?") == "Write an email about: test sets?"
+
+
+def test_the_real_mail_corpus_imports_whole() -> None:
+    corpus = Path(__file__).resolve().parent.parent / "resources" / "mail-corpus"
+    result = import_paths([p for p in corpus.iterdir() if p.is_dir()])
+    assert result.refused == []
+    assert len(result.demonstrations) == 36
+    assert not any(line.lstrip().startswith(">") for d in result.demonstrations for line in d.text.splitlines())

@@ -15,7 +15,10 @@ MAX_PROMPT_WORDS = 15
 MAX_PROMPT_CHARS = 150
 
 # Reply/forward markers in several mail clients' languages, repeated ("Re: Fwd: Re: ...").
-_SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|fwd?|aw|wg|sv)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+# A mailing list's tag ("[Spambayes] Re: ...") may stand before or between them.
+_SUBJECT_PREFIX = re.compile(
+    r"^\s*(?:(?:re|fwd?|aw|wg|sv)\s*(?:\[\d+\])?\s*:\s*|\[[^\]]{1,40}\]\s*)+", re.IGNORECASE
+)
 
 # A greeting opening the first line: the greeting word, up to four name words ("Dear Ann Smith"),
 # then a comma/colon/dash/"!" or the end of the line. "Hello world is..." is not one.
@@ -36,7 +39,7 @@ _ABBREVIATIONS = frozenset(
 
 
 def clean_subject(subject: str) -> str:
-    """The subject without "Re:"/"Fwd:" prefixes, whitespace collapsed."""
+    """The subject without "Re:"/"Fwd:" prefixes or a mailing list's "[tag]", whitespace collapsed."""
     return " ".join(_SUBJECT_PREFIX.sub("", subject).split())
 
 
