@@ -113,8 +113,9 @@ def generate(
     seed: int,
     on_batch: Callable[[int, int], None] | None = None,
     cancel: CancelToken | None = None,
-) -> list[list[str]]:
-    """``n_samples`` texts per prompt, sampled with fixed seeds; a row stops at EOS or at its own cap."""
+) -> tuple[list[list[str]], list[list[bool]]]:
+    """``n_samples`` texts per prompt, sampled with fixed seeds, and whether each ended on its own (EOS)
+    rather than at its cap."""
     samples = draw_samples(
         model,
         tokenizer,
@@ -131,13 +132,16 @@ def generate(
         repetition_penalty=decoding.repetition_penalty,
     )
     texts = [tokenizer.decode(s.ids, skip_special_tokens=True).strip() for s in samples]
-    return [texts[p * n_samples : (p + 1) * n_samples] for p in range(len(prompts))]
+    ended = [not s.cut for s in samples]
+    per_prompt = range(0, len(samples), n_samples)
+    return [texts[i : i + n_samples] for i in per_prompt], [ended[i : i + n_samples] for i in per_prompt]
 
 
 def reference_logliks(
     model: Any, tokenizer: Any, prompts: Sequence[Sequence[int]], texts: Sequence[str]
 ) -> list[tuple[float, int]]:
-    """(summed log-prob, tokens) of each held-out text after its prompt, EOS included, as in training."""
+    """(summed log-prob, tokens) of each text after its prompt, EOS included, as in training: the held-out
+    texts under each method's model, and each draft's fluency under the base model."""
     examples = [Encoded(tuple(p), encode_response(tokenizer, t)) for p, t in zip(prompts, texts, strict=True)]
     return response_logprobs(model, examples, tokenizer.pad_token_id, batch_size=4)
 

@@ -18,6 +18,7 @@ from ..config import TrainingConfig
 from .corpus import AuthorSplit
 from .judge import StyleJudge
 from .methods import METHODS
+from .readability import for_the_judge, readability
 from .store import ResultStore
 from .winrate import average_win_rates, binomial_p_above_chance, mean_and_se, win_matrix
 
@@ -61,9 +62,9 @@ def build_report(
     store: ResultStore,
     plans_keys: Mapping[str, Mapping[str, str]],
 ) -> EvalReport:
-    demo_texts = [d.text for s in splits for d in s.demonstrations]
+    demo_texts = [for_the_judge(d.text) for s in splits for d in s.demonstrations]
     demo_authors = [s.author for s in splits for _ in s.demonstrations]
-    held_texts = [d.text for s in splits for d in s.held_out]
+    held_texts = [for_the_judge(d.text) for s in splits for d in s.held_out]
     held_authors = [s.author for s in splits for _ in s.held_out]
     judges = {name: StyleJudge(masked=name == "masked").fit(demo_texts, demo_authors) for name in JUDGES}
     data: dict[str, Any] = {
@@ -87,6 +88,10 @@ def build_report(
             "training": _training_summary(store.training_log(split.author)),
         }
     data["summary"] = _summary(data["authors"], scores)
+    data["readability"] = {
+        "real texts": readability([d.text for s in splits for d in s.held_out]),
+        **{m: data["summary"][m]["readability"] for m in METHODS},
+    }
     data["win_matrix"] = {j: win_matrix(scores[j]) for j in JUDGES}
     report = EvalReport(data)
     report.markdown = render_markdown(data)
@@ -98,7 +103,7 @@ def _judge_cell(
 ) -> dict[str, Any]:
     method = cell["method"]
     generations: list[list[str]] = cell["generations"]
-    flat = [t for per_prompt in generations for t in per_prompt]
+    flat = [for_the_judge(t) for per_prompt in generations for t in per_prompt]
     n = len(generations[0]) if generations else 0
     judged: dict[str, Any] = {}
     for name, judge in judges.items():
@@ -114,13 +119,16 @@ def _judge_cell(
             "predicted": [predicted[i * n : (i + 1) * n] for i in range(len(generations))],
             "hits": hits,
         }
-    loglik_sum = sum(e["sum"] for e in cell["loglik"])
-    loglik_tokens = sum(e["tokens"] for e in cell["loglik"])
     return {
         **{k: v for k, v in cell.items() if k not in ("fingerprint", "author", "method")},
         "judged": judged,
-        "loglik_per_token": loglik_sum / max(loglik_tokens, 1),
+        "loglik_per_token": _per_token(cell["loglik"]),
     }
+
+
+def _per_token(scored: Sequence[Mapping[str, float]]) -> float:
+    """Pooled mean log-likelihood per token of scored texts ({"sum", "tokens"} each)."""
+    return sum(e["sum"] for e in scored) / max(sum(e["tokens"] for e in scored), 1)
 
 
 def _summary(authors: Mapping[str, Any], scores: Mapping[str, Mapping[str, list[list[float]]]]) -> dict[str, Any]:
@@ -137,9 +145,12 @@ def _summary(authors: Mapping[str, Any], scores: Mapping[str, Mapping[str, list[
                 [sum(p) / len(p) for a in authors.values() for p in a["methods"][method]["judged"][j]["p_true_author"]]
             )[0]
         cells = [a["methods"][method] for a in authors.values()]
-        total = sum(e["sum"] for c in cells for e in c["loglik"])
-        tokens = sum(e["tokens"] for c in cells for e in c["loglik"])
-        row["loglik_per_token"] = total / max(tokens, 1)
+        row["loglik_per_token"] = _per_token([e for c in cells for e in c["loglik"]])
+        drafts = [t for c in cells for per_prompt in c["generations"] for t in per_prompt]
+        ended = [e for c in cells for per_prompt in c["ended"] for e in per_prompt]
+        row["readability"] = readability(drafts, ended) | {
+            "fluency": _per_token([e for c in cells for e in c["fluency"]])
+        }
         row["prompts"] = sum(len(c["generations"]) for c in cells)
         row["texts"] = sum(len(g) for c in cells for g in c["generations"])
         summary[method] = row
@@ -228,6 +239,7 @@ def render_markdown(data: Mapping[str, Any]) -> str:
         )
     first = next(iter(summary.values()))
     lines += ["", f"{first['prompts']} held-out prompts, {first['texts']} generations per method.", ""]
+    lines += _readability_section(data["readability"])
     lines += ["## Per author (attribution % plain / masked, log-lik/token)", ""]
     lines += ["| author | " + " | ".join(METHODS) + " |", "|---" * (len(METHODS) + 1) + "|"]
     for author, a in data["authors"].items():
@@ -249,7 +261,48 @@ def render_markdown(data: Mapping[str, Any]) -> str:
         f"cut to fit {setup['few_shot_budget']} tokens.",
         "",
     ]
+    lines += _drafts_section(data["authors"])
     return "\n".join(lines)
+
+
+def _readability_section(rows: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    lines = [
+        "## What a reader sees",
+        "",
+        "Ended: share of drafts that stopped on their own (EOS) before the length cap. Junk: share of texts "
+        "with symbol runs, markup, mail-header fragments or placeholder brackets. Symbols: mean share of odd "
+        "characters. Distinct 2-grams: unique word pairs / all (low means repetition). Fluency: mean per-token "
+        "log-likelihood of the drafts under the base model. The authors' real held-out texts come first.",
+        "",
+        "| texts | ended % | junk % | symbols % | distinct 2-grams | words | fluency |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, r in rows.items():
+        ended = "–" if r.get("ended_share") is None else _pct(r["ended_share"])
+        fluency = f"{r['fluency']:.3f}" if r.get("fluency") is not None else "–"
+        lines.append(
+            f"| {name} | {ended} | {_pct(r['junk_share'])} | {_pct(r['symbol_share'])} "
+            f"| {r['distinct_bigrams']:.3f} | {r['words']:.0f} | {fluency} |"
+        )
+    return [*lines, ""]
+
+
+def _drafts_section(authors: Mapping[str, Any], chars: int = 500) -> list[str]:
+    """For each author's first held-out prompt: the real text, then each method's first draft."""
+    lines = ["## Drafts beside the real text", ""]
+    for author, a in authors.items():
+        held = a["held_out"][0]
+        lines += [f"### {author}: {held['prompt']}", "", f"**The author's real text:** {_excerpt(held['text'], chars)}"]
+        for method in METHODS:
+            draft = a["methods"][method]["generations"][0][0]
+            lines += ["", f"**{method}:** {_excerpt(draft, chars)}"]
+        lines.append("")
+    return lines
+
+
+def _excerpt(text: str, chars: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= chars else flat[:chars].rsplit(" ", 1)[0] + " …"
 
 
 def write_report(report: EvalReport, out: Path) -> dict[str, Path]:

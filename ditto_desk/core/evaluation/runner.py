@@ -240,13 +240,14 @@ def _run_cell(
     references = [d.text for d in split.held_out]
     reference_tokens = [len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in references]
     caps = [options.decoding.cap(n) for n in reference_tokens]
+    plain = [plain_prompt(tokenizer, r) for r in requests]
     if method == "few-shot":
         # Room for the longest answer inside the model's window, whatever the budget asks.
         window = getattr(getattr(model, "config", None), "max_position_embeddings", 8192)
         budget = min(options.few_shot_budget, window - max(caps))
         prompts = [few_shot_prompt(tokenizer, split.demonstrations, r, budget) for r in requests]
     else:
-        prompts = [plain_prompt(tokenizer, r) for r in requests]
+        prompts = plain
     units = _CELL_UNITS[method]
     message = f"[{author}] {method}: writing {len(requests)} × {options.samples_per_prompt} texts"
     clock.emit("generate", message)
@@ -254,8 +255,8 @@ def _run_cell(
     def on_batch(done: int, total: int) -> None:
         clock.emit("generate", message, 0.9 * done / total, units)
 
-    with method_model(model, method) as active:
-        texts = generate(
+    with method_model(model, method) as active, loaded.autocast():
+        texts, ended = generate(
             active,
             tokenizer,
             prompts,
@@ -268,6 +269,10 @@ def _run_cell(
         )
         clock.emit("score", f"[{author}] {method}: scoring the held-out texts", 0.9, units)
         logliks = reference_logliks(active, tokenizer, prompts, references)
+    # Fluency: every draft's likelihood under the base model, after the plain request (the same for all methods).
+    with method_model(model, "zero-shot") as base, loaded.autocast():
+        drafts = [(plain[i], t) for i, per_prompt in enumerate(texts) for t in per_prompt]
+        fluency = reference_logliks(base, tokenizer, [p for p, _ in drafts], [t for _, t in drafts])
     cell = {
         "author": author,
         "method": method,
@@ -275,7 +280,9 @@ def _run_cell(
         "prompt_tokens": [len(p) for p in prompts],
         "caps": caps,
         "generations": texts,
+        "ended": ended,
         "loglik": [{"sum": s, "tokens": n} for s, n in logliks],
+        "fluency": [{"sum": s, "tokens": n} for s, n in fluency],
         "seconds": time.monotonic() - start,
     }
     store.save_cell(author, method, plan.cell_keys[method], cell)
