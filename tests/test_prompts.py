@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from ditto_desk.core.prompts import (
     FALLBACK_PROMPT,
     MAX_PROMPT_CHARS,
+    as_request,
     clean_subject,
     derive_prompt,
     first_sentence,
@@ -90,3 +91,15 @@ def test_any_input_gives_a_short_non_empty_prompt(text: str, subject: str | None
     assert isinstance(prompt, str)
     assert prompt.strip()
     assert len(prompt) <= MAX_PROMPT_CHARS + 40
+
+
+def test_a_compose_request_takes_the_form_of_the_training_prompts() -> None:
+    emails = ["Write an email about: Friday offsite", "Write an email about: Q3 plan"]
+    posts = ['Write a text that starts with: "I run."', 'Write a text that starts with: "Rain."']
+    assert (
+        as_request("moving Friday's retro to Monday", emails) == "Write an email about: moving Friday's retro to Monday"
+    )
+    assert as_request("my week in running", posts) == "Write a text about: my week in running"
+    assert as_request("An email to the team moving the retro", emails) == "Write an email to the team moving the retro"
+    assert as_request("  Draft a reply to Ann  ", emails) == "Draft a reply to Ann"
+    assert as_request("the offsite") == "Write an email about: the offsite"

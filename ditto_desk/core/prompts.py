@@ -8,17 +8,24 @@ does, or, for an email, one about its subject. Pure string work: no model, no Qt
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 FALLBACK_PROMPT = "Write a short text."
+EMAIL_REQUEST, TEXT_REQUEST = "Write an email about: ", "Write a text about: "
+# A request that already asks for something ("Write…", "Draft…", "Reply to…") is used as typed.
+_INSTRUCTION = re.compile(
+    r"^(?:please\s+)?(?:write|draft|compose|reply|respond|answer|rewrite|tell|ask|announce|invite|thank)\b",
+    re.IGNORECASE,
+)
+# "An email to the team about X" names what to write: it only lacks the verb.
+_KIND_OF_TEXT = re.compile(r"^(?:an?|the|my)\s+(?:email|e-mail|mail|note|message|reply|post|letter|memo)\b", re.I)
 MAX_PROMPT_WORDS = 15
 # Long "sentences" without spaces (URLs, tables, junk) must not turn into a huge prompt either.
 MAX_PROMPT_CHARS = 150
 
 # Reply/forward markers in several mail clients' languages, repeated ("Re: Fwd: Re: ...").
 # A mailing list's tag ("[Spambayes] Re: ...") may stand before or between them.
-_SUBJECT_PREFIX = re.compile(
-    r"^\s*(?:(?:re|fwd?|aw|wg|sv)\s*(?:\[\d+\])?\s*:\s*|\[[^\]]{1,40}\]\s*)+", re.IGNORECASE
-)
+_SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|fwd?|aw|wg|sv)\s*(?:\[\d+\])?\s*:\s*|\[[^\]]{1,40}\]\s*)+", re.IGNORECASE)
 
 # A greeting opening the first line: the greeting word, up to four name words ("Dear Ann Smith"),
 # then a comma/colon/dash/"!" or the end of the line. "Hello world is..." is not one.
@@ -91,7 +98,7 @@ def derive_prompt(text: str, subject: str | None = None) -> str:
         if _has_words(cleaned):
             if len(cleaned) > MAX_PROMPT_CHARS:
                 cleaned = cleaned[:MAX_PROMPT_CHARS].rstrip() + "\u2026"
-            return f"Write an email about: {cleaned}"
+            return f"{EMAIL_REQUEST}{cleaned}"
     sentence = first_sentence(text)
     if _has_words(sentence):
         return f'Write a text that starts with: "{sentence}"'
@@ -101,3 +108,20 @@ def derive_prompt(text: str, subject: str | None = None) -> str:
 def _has_words(text: str) -> bool:
     # Punctuation alone ("...", "—") asks for nothing.
     return any(c.isalnum() for c in text)
+
+
+def as_request(typed: str, training_prompts: Sequence[str] = ()) -> str:
+    """What the user typed in Compose, in the form the profile's training prompts had.
+
+    The model learnt the style from requests like "Write an email about: Friday offsite"; a bare
+    "moving Friday's retro to Monday" or "An email to the team about…" is put in that form, so that the
+    learned style answers it. Profiles of emails get "Write an email about: …", others "Write a text about: …".
+    """
+    request = typed.strip()
+    if not request or _INSTRUCTION.match(request):
+        return request
+    if _KIND_OF_TEXT.match(request):
+        return f"Write {request[0].lower()}{request[1:]}"
+    emails = sum(p.startswith(EMAIL_REQUEST) for p in training_prompts)
+    form = EMAIL_REQUEST if not training_prompts or 2 * emails >= len(training_prompts) else TEXT_REQUEST
+    return form + request

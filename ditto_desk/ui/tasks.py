@@ -14,6 +14,7 @@ from typing import Any
 from ditto_desk.core.config import TrainingConfig
 from ditto_desk.core.profiles import Profile, ProfileStore
 from ditto_desk.core.progress import CancelToken, ProgressEvent
+from ditto_desk.core.prompts import as_request
 
 Progress = Callable[[ProgressEvent], None]
 
@@ -78,6 +79,7 @@ def write(
 ) -> Callable[[Progress, CancelToken], Iterator[tuple[str, str]]]:
     """Stream a draft as ("styled", piece) items, then, if ``compare``, the base model's as ("base", piece)."""
     adapter_dir = profile.active_adapter_dir if profile is not None else None
+    request = as_request(request, [d.prompt for d in profile.demonstrations] if profile is not None else [])
 
     def job(progress: Progress, cancel: CancelToken) -> Iterator[tuple[str, str]]:
         from ditto_desk.core.generate import WriteOptions
