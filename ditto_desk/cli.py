@@ -14,7 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .core.model_settings import DEVICES, QUANTIZATIONS
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_MODEL, EXIT_CANCELLED = 0, 1, 2, 3, 4, 130
+
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "resources" / "samples"
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "resources" / "corpus"
 
@@ -35,8 +38,8 @@ def _parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
 
 def _model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="bundled", help="'bundled' (default), a Hugging Face model id, or a folder")
-    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
-    parser.add_argument("--quantization", default="auto", choices=["auto", "nf4", "int8", "none"])
+    parser.add_argument("--device", default="auto", choices=DEVICES)
+    parser.add_argument("--quantization", default="auto", choices=QUANTIZATIONS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -166,6 +169,7 @@ def _train(args: argparse.Namespace, store: Any) -> int:
 def _write(args: argparse.Namespace, store: Any) -> int:
     from .core.generate import WriteOptions, Writer
     from .core.models import ModelSettings, load_model
+    from .core.prompts import as_request
 
     profile = store.load(args.profile)
     writer = Writer(load_model(ModelSettings(args.model, args.device, args.quantization)))
@@ -175,13 +179,14 @@ def _write(args: argparse.Namespace, store: Any) -> int:
         else:
             writer.use_adapter(profile.active_adapter_dir)
     options = WriteOptions(args.max_new_tokens, args.temperature, seed=args.seed)
+    request = as_request(args.request, [d.prompt for d in profile.demonstrations])
     runs = [("learned style", writer.has_adapter and not args.base)]
     if args.compare:
         runs.append(("base model", False))
     for title, use_adapter in runs:
         if len(runs) > 1:
             print(f"--- {title} ---")
-        for piece in writer.stream(args.request, options, use_adapter=use_adapter):
+        for piece in writer.stream(request, options, use_adapter=use_adapter):
             print(piece, end="", flush=True)
         print()
     return EXIT_OK

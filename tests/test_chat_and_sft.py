@@ -6,15 +6,19 @@ from pathlib import Path
 
 from transformers import AutoTokenizer
 
-from ditto_desk.core.chat import encode_example, encode_prompt, trim_generated
+from ditto_desk.core.chat import Encoded, encode_prompt, encode_response, trim_generated
 from ditto_desk.core.sampling import length_cap
 from ditto_desk.core.sft import ResponseOnlyCollator
 
 
+def encode_example(tokenizer, request: str, text: str) -> Encoded:
+    return Encoded(encode_prompt(tokenizer, request), encode_response(tokenizer, text))
+
+
 def test_sft_labels_mask_the_prompt_and_keep_eos(tiny_model_dir: Path) -> None:
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
-    short = encode_example(tokenizer, "Write a note", "hey all — short one.", max_length=256)
-    long = encode_example(tokenizer, "Write a longer note please", "hey all — " + "words " * 30, max_length=256)
+    short = encode_example(tokenizer, "Write a note", "hey all — short one.")
+    long = encode_example(tokenizer, "Write a longer note please", "hey all — " + "words " * 30)
     batch = ResponseOnlyCollator(tokenizer.pad_token_id)([short, long])
     for row, example in enumerate([short, long]):
         labels = batch["labels"][row].tolist()
@@ -33,22 +37,15 @@ def test_prompt_is_the_chat_template_up_to_the_answer(tiny_model_dir: Path) -> N
     assert "Say hi" in text
 
 
-def test_a_response_cut_by_max_length_loses_eos(tiny_model_dir: Path) -> None:
-    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
-    example = encode_example(tokenizer, "Write", "word " * 200, max_length=64)
-    assert example.length == 64
-    assert example.response_ids[-1] != tokenizer.eos_token_id
-
-
 def test_trim_generated_keeps_eos_and_reports_cut() -> None:
     assert trim_generated([5, 6, 2, 2, 2], eos_id=2) == ((5, 6, 2), False)
     assert trim_generated([5, 6, 7], eos_id=2) == ((5, 6, 7), True)
 
 
 def test_length_cap_follows_the_demonstrations() -> None:
-    assert length_cap([100, 150], factor=1.3) == 195
-    assert length_cap([3], factor=1.3) == 32  # never absurdly short
-    assert length_cap([5000], factor=1.3) == 1024
+    assert length_cap(150, factor=1.3) == 195
+    assert length_cap(3, factor=1.3) == 32  # never absurdly short
+    assert length_cap(5000, factor=1.3) == 1024
 
 
 def test_micro_batches_make_up_the_whole_batch() -> None:
@@ -77,7 +74,7 @@ def test_gradient_accumulation_gives_the_same_sft_step(tiny_model_dir: Path, sam
         torch.manual_seed(0)
         lora = LoraConfig(r=4, target_modules=["q_proj", "v_proj"], lora_dropout=0.0, init_lora_weights=False)
         model = get_peft_model(loaded.model, lora)
-        examples = [encode_example(loaded.tokenizer, d.prompt, d.text, 96) for d in sample_demos[:4]]
+        examples = [encode_example(loaded.tokenizer, d.prompt, d.text[:300]) for d in sample_demos[:4]]
         config = preset("quick").with_overrides(
             sft_max_steps=1, sft_warmup_ratio=0.0, sft_batch_size=4, micro_batch_size=micro, optimizer="sgd"
         )

@@ -7,14 +7,14 @@ import time
 import pytest
 
 from ditto_desk.cli import main as cli_main
-from ditto_desk.core.chat import encode_example
 from ditto_desk.core.config import preset
 from ditto_desk.core.generate import WriteOptions, Writer
 from ditto_desk.core.jobs import train_profile
 from ditto_desk.core.logprobs import mean_token_loglik
-from ditto_desk.core.models import ModelSettings, load_model
+from ditto_desk.core.models import ModelSettings, cpu_has_native_bf16, load_model
 from ditto_desk.core.profiles import ProfileStore
 from ditto_desk.core.progress import Cancelled, CancelToken, ProgressEvent
+from ditto_desk.core.segments import encode_demonstrations
 
 pytestmark = pytest.mark.e2e
 REQUEST = "Write an email to the team about the new on-call rota."
@@ -30,11 +30,19 @@ def test_quick_ditto_learns_the_sample_authors_style(sample_demos, capsys) -> No
     assert profile.has_adapter and len(profile.demonstrations) == 4
 
     loaded = load_model(ModelSettings())
-    assert loaded.quantization == "none" and "NF4 is used on CUDA" in loaded.note
+    assert loaded.quantization == ("bf16" if cpu_has_native_bf16() else "none")
+    assert "NF4 is used on CUDA" in loaded.note
     writer = Writer(loaded)
     greedy = WriteOptions(max_new_tokens=60, temperature=0.0, repetition_penalty=1.15)
     base_text = writer.write(REQUEST, greedy)
-    examples = [encode_example(loaded.tokenizer, d.prompt, d.text, 384) for d in profile.demonstrations]
+    demos = profile.demonstrations
+    quick = preset("quick")
+    examples = [
+        e.encoded
+        for e in encode_demonstrations(
+            loaded.tokenizer, [d.prompt for d in demos], [d.text for d in demos], quick.segment_tokens, quick.max_length
+        )
+    ]
     base_loglik = mean_token_loglik(loaded.model, examples, loaded.tokenizer.pad_token_id)
 
     writer.use_adapter(profile.active_adapter_dir)

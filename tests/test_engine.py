@@ -14,8 +14,14 @@ from ditto_desk.core.engine import POLICY_ADAPTER, REFERENCE_ADAPTER, DittoRun
 from ditto_desk.core.jobs import train_profile
 from ditto_desk.core.logprobs import response_logprobs
 from ditto_desk.core.models import load_model
+from ditto_desk.core.pairs import SamplePool
 from ditto_desk.core.profiles import ProfileStore
 from ditto_desk.core.progress import Cancelled, CancelToken, ProgressEvent
+from ditto_desk.core.sampling import Sample
+
+
+def all_samples(pool: SamplePool) -> list[Sample]:
+    return [s for by_example in pool.rounds for samples in by_example.values() for s in samples]
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -54,12 +60,19 @@ def test_every_rounds_samples_are_kept(tiny_settings, tiny_config, sample_demos)
     run = DittoRun(load_model(tiny_settings), sample_demos, tiny_config)
     run.run()
     assert len(run.pool.rounds) == tiny_config.n_rounds == 2
+    # n_samples per demonstration and round, spread over a long text's segments (max_length 128 splits them).
+    assert len(run.examples) > len(sample_demos)
     for round_samples in run.pool.rounds:
-        assert all(len(round_samples[d]) == tiny_config.n_samples for d in range(len(sample_demos)))
+        for d in range(len(sample_demos)):
+            parts = [i for i, e in enumerate(run.examples) if e.demo_index == d]
+            assert sum(len(round_samples[i]) for i in parts) == tiny_config.n_samples
     assert run.stats.samples_drawn == 2 * len(sample_demos) * tiny_config.n_samples
     dpo = [e for e in run.stats.log if e["phase"] == "dpo"]
     assert [e["step"] for e in dpo] == [1, 2]
     assert all(e["reward_margin"] is not None for e in dpo)
+    # Each step records the kinds of pairs it trained on; the first round has only expert pairs.
+    assert dpo[0]["pairs"] == {"expert": 3, "replay": 0, "inter_model": 0}
+    assert sum(dpo[1]["pairs"].values()) == 3 and dpo[1]["pairs"]["expert"] >= 2
 
 
 def test_two_trainings_in_one_process_share_nothing(tiny_settings, tiny_config) -> None:
@@ -69,13 +82,14 @@ def test_two_trainings_in_one_process_share_nothing(tiny_settings, tiny_config) 
     first.run()
     second = DittoRun(load_model(tiny_settings), second_demos, tiny_config)
     second.run()
-    first_samples = {s.ids for s in first.pool.all_samples()}
-    assert second.pool.n_demos == 2 and first.pool.n_demos == 1
+    first_samples = {s.ids for s in all_samples(first.pool)}
+    assert second.pool.n_examples == 2 and first.pool.n_examples == 1
     # Same prompt twice in the second run: two demonstrations, two sample sets, no cache keyed by prompt.
+    assert [e.demo_index for e in second.examples] == [0, 1]
     assert all(len(second.pool.rounds[0][d]) == tiny_config.n_samples for d in (0, 1))
     assert {d for d, _ in second._reference} == {0, 1}
     assert set(first._reference).isdisjoint(second._reference) or first_samples != {
-        s.ids for s in second.pool.all_samples()
+        s.ids for s in all_samples(second.pool)
     }
 
 
@@ -138,13 +152,16 @@ def test_the_saved_adapter_writes_exactly_like_the_trained_policy(
     settings = replace(tiny_settings, quantization=quantization, device="cpu")
     loaded = load_model(settings)
     pad = loaded.tokenizer.pad_token_id
-    run = DittoRun(loaded, sample_demos, tiny_config.with_overrides(sft_max_steps=4, sft_learning_rate=1e-2))
-    base = mean_token_loglik(loaded.model, run.examples, pad)  # an eval-mode pass first, as the app does
+    run = DittoRun(
+        loaded, sample_demos, tiny_config.with_overrides(sft_max_steps=4, sft_learning_rate=1e-2, max_length=384)
+    )
+    examples = [e.encoded for e in run.examples]
+    base = mean_token_loglik(loaded.model, examples, pad)  # an eval-mode pass first, as the app does
     model = run.run()
-    policy = mean_token_loglik(model, run.examples, pad)
+    policy = mean_token_loglik(model, examples, pad)
     run.write_adapter(tmp_path)
     writer = Writer(load_model(settings))
     writer.use_adapter(tmp_path)
     assert policy > base + 0.05, "training did not show in inference mode"
-    assert mean_token_loglik(writer.model, run.examples, pad) == pytest.approx(policy, abs=1e-3)
-    assert mean_token_loglik(model, run.examples, pad) == pytest.approx(policy, abs=1e-4), "saving changed it"
+    assert mean_token_loglik(writer.model, examples, pad) == pytest.approx(policy, abs=1e-3)
+    assert mean_token_loglik(model, examples, pad) == pytest.approx(policy, abs=1e-4), "saving changed it"

@@ -374,7 +374,7 @@ def test_real_mail_shapes_keep_the_authors_own_paragraphs(tmp_path: Path) -> Non
         "Yes, we can ship on Thursday morning.\n\n> And the docs?\n\nThose too, they are nearly done.\n"
     )
     supercite = "    GM> Java is for kiddies.\n\nIt is not, and the build farm proves it every single night.\n"
-    bracketed = "[Tim]\n> Another area for study.\n\n[Neil]\n> Spammers could exploit this.\n\nNote that it works for everyone.\n"
+    bracketed = "[Tim]\n> Another area.\n\n[Neil]\n> Spammers could exploit this.\n\nNote that it works for everyone.\n"
     said = "Bart said:\n\n> argh, they do not\n\nMy point is that spam should hit five, not more.\n"
     footer = f"{BODY}\n\n-------------------------------------------------------\nThis list is sponsored by X\n"
     bodies = [gmail_inline, supercite, bracketed, said, footer]

@@ -35,12 +35,6 @@ def encode_response(tokenizer: Any, text: str, max_tokens: int | None = None) ->
     return tuple(ids if max_tokens is None else ids[:max_tokens])
 
 
-def encode_example(tokenizer: Any, request: str, text: str, max_length: int) -> Encoded:
-    prompt = encode_prompt(tokenizer, request)
-    room = max(max_length - len(prompt), 1)
-    return Encoded(prompt, encode_response(tokenizer, text, room))
-
-
 def trim_generated(ids: list[int], eos_id: int, pad_id: int | None = None) -> tuple[tuple[int, ...], bool]:
     """Cut generated ids after the first EOS (kept). Returns (ids, cut) where cut means no EOS was reached."""
     for position, token in enumerate(ids):

@@ -58,13 +58,13 @@ def pairs_dataset(
     rows = []
     for p in pairs:
         row: dict[str, Any] = {
-            "prompt_ids": list(prompts[p.demo_index]),
+            "prompt_ids": list(prompts[p.example]),
             "chosen_ids": list(p.chosen),
             "rejected_ids": list(p.rejected),
         }
         if reference is not None:
-            row["ref_chosen_logps"] = reference(p.demo_index, p.chosen)
-            row["ref_rejected_logps"] = reference(p.demo_index, p.rejected)
+            row["ref_chosen_logps"] = reference(p.example, p.chosen)
+            row["ref_rejected_logps"] = reference(p.example, p.rejected)
         rows.append(row)
     return Dataset.from_list(rows)
 
@@ -83,15 +83,20 @@ class DpoRounds:
         self.reporter = StepReporter(lambda step, logs: False, cancel)
         per_pass, accumulation = micro_batches(config.dpo_batch_size, config.micro_batch_size)
         args = DPOConfig(
-            **common_args(device, config.seed),
+            **common_args(device, config.seed) | {"gradient_checkpointing": config.dpo_gradient_checkpointing},
             per_device_train_batch_size=per_pass,
             gradient_accumulation_steps=accumulation,
             max_steps=max(config.resample_every, 1),
             beta=config.beta,
-            loss_type=["sigmoid"],
+            # DPO's sigmoid loss, plus the chosen texts' mean token NLL weighted by rpo_alpha when asked for.
+            loss_type=["sigmoid", "sft"] if config.rpo_alpha > 0 else ["sigmoid"],
+            loss_weights=[1.0, config.rpo_alpha] if config.rpo_alpha > 0 else None,
             max_length=None,
             precompute_ref_log_probs=False,
             remove_unused_columns=False,
+            # In order: the engine shuffled the pairs itself, and step i trains on its batch i (the training
+            # log records what each step saw).
+            train_sampling_strategy="sequential",
         )
         self.trainer = _ReferenceFromBatchDPOTrainer(
             model=model,

@@ -21,17 +21,18 @@ import torch
 from peft import LoraConfig, get_peft_model, get_peft_model_state_dict
 from safetensors.torch import save_file
 
-from .chat import Encoded, encode_example
+from .chat import Encoded
 from .config import TrainingConfig
 from .demos import Demonstration
 from .dpo import DpoRounds, pairs_dataset
 from .interrupt import cancel_checkpoints
 from .logprobs import response_logprobs
 from .models import LoadedModel
-from .pairs import SamplePool, build_pairs
+from .pairs import EXPERT, INTER_MODEL, REPLAY, Pair, SamplePool, build_round_pairs, count_kinds
 from .progress import CancelToken, ProgressCallback, ProgressClock, ProgressEvent, ignore_progress
 from .prompts import derive_prompt
-from .sampling import draw_samples, length_cap
+from .sampling import Sample, draw_samples, length_cap
+from .segments import Example, encode_demonstrations
 from .sft import train_sft
 
 # trl's names: DPOTrainer freezes a copy of the "default" adapter as "ref", its reference model.
@@ -67,35 +68,43 @@ class DittoRun:
         self.cancel = cancel or CancelToken()
         self.rng = random.Random(config.seed)
         self.stats = RunStats()
-        self.examples: list[Encoded] = [
-            encode_example(self.tokenizer, d.prompt.strip() or derive_prompt(d.text), d.text, config.max_length)
-            for d in demonstrations
-        ]
+        requests = [d.prompt.strip() or derive_prompt(d.text) for d in demonstrations]
+        self.examples = encode_demonstrations(
+            self.tokenizer, requests, [d.text for d in demonstrations], config.segment_tokens, config.max_length
+        )
+        self.n_demos = len(demonstrations)
         self.prompts = [e.prompt_ids for e in self.examples]
-        self.demo_responses = [e.response_ids for e in self.examples]
-        longest_room = config.max_length - max(len(p) for p in self.prompts)
-        cap = config.max_new_tokens or length_cap([len(r) for r in self.demo_responses], config.length_factor)
-        self.max_new_tokens = max(8, min(cap, longest_room))
+        self.responses = [e.response_ids for e in self.examples]
+        self.caps = [self._sample_cap(e) for e in self.examples]
         self.pool = SamplePool(len(self.examples))
         self._reference: dict[tuple[int, tuple[int, ...]], float] = {}
         self.model: Any = None
         self.clock = ProgressClock(self._planned_cost())
 
+    def _sample_cap(self, example: Example) -> int:
+        """New-token cap for samples of one example, from its own demonstration, within the training window.
+
+        Samples of a text's last segment may run a little longer than it (``length_factor``) so that they can end
+        on their own; a segment that the text goes on past is cut at its own length, as the text itself was.
+        """
+        c = self.config
+        own = len(example.response_ids)
+        cap = c.max_new_tokens or (length_cap(own, c.length_factor) if example.final else own)
+        return max(8, min(cap, c.max_length - len(example.prompt_ids)))
+
     # ----- cost model for the ETA -----
+    @property
+    def mean_length(self) -> float:
+        return sum(e.encoded.length for e in self.examples) / len(self.examples)
+
     def _planned_cost(self) -> float:
         c = self.config
-        mean_len = sum(e.length for e in self.examples) / len(self.examples)
-        sft = c.sft_max_steps * min(c.sft_batch_size, len(self.examples)) * mean_len * _COST_TRAIN_TOKEN
-        sampling = c.n_rounds * len(self.examples) * c.n_samples * self._sample_cost_per_sequence()
-        dpo = c.dpo_steps * 2 * c.dpo_batch_size * mean_len * _COST_TRAIN_TOKEN
+        sft = c.sft_max_steps * min(c.sft_batch_size, len(self.examples)) * self.mean_length * _COST_TRAIN_TOKEN
+        mean_cap = sum(self.caps) / len(self.caps)
+        per_sample = mean_cap * 0.75 * _COST_GENERATED_TOKEN + (self.mean_length + mean_cap) * _COST_SCORED_TOKEN
+        sampling = c.n_rounds * self.n_demos * c.n_samples * per_sample
+        dpo = c.dpo_steps * 2 * c.dpo_batch_size * self.mean_length * _COST_TRAIN_TOKEN
         return sft + sampling + dpo
-
-    def _sample_cost_per_sequence(self) -> float:
-        mean_prompt = sum(len(p) for p in self.prompts) / len(self.prompts)
-        return (
-            self.max_new_tokens * 0.75 * _COST_GENERATED_TOKEN
-            + (mean_prompt + self.max_new_tokens) * _COST_SCORED_TOKEN
-        )
 
     def _emit(self, phase: str, message: str, step: int = 0, total: int = 0, **metrics: Any) -> None:
         self.progress(
@@ -125,7 +134,7 @@ class DittoRun:
             task_type="CAUSAL_LM",
         )
         self.model = get_peft_model(self.loaded.model, lora, adapter_name=POLICY_ADAPTER)
-        with cancel_checkpoints(self.model, self.cancel):
+        with cancel_checkpoints(self.model, self.cancel), self.loaded.autocast():
             with self._timed("sft"):
                 self._sft()
             if c.dpo_steps > 0:
@@ -144,9 +153,7 @@ class DittoRun:
 
     def _sft(self) -> None:
         c = self.config
-        step_cost = min(c.sft_batch_size, len(self.examples)) * (
-            sum(e.length for e in self.examples) / len(self.examples)
-        )
+        step_cost = min(c.sft_batch_size, len(self.examples)) * self.mean_length
         self._emit("sft", "Learning from your texts (SFT)…", 0, c.sft_max_steps)
 
         def on_step(step: int, logs: dict[str, float]) -> bool:
@@ -157,24 +164,22 @@ class DittoRun:
                 self.clock.total_units -= (c.sft_max_steps - step) * step_cost * _COST_TRAIN_TOKEN
             return False
 
-        train_sft(self.model, self.tokenizer, self.examples, c, self.loaded.device, self.cancel, on_step)
+        encoded = [e.encoded for e in self.examples]
+        train_sft(self.model, self.tokenizer, encoded, c, self.loaded.device, self.cancel, on_step)
 
     def _ditto_rounds(self) -> None:
         c = self.config
-        shares = {"expert": c.share_expert, "replay": c.share_replay, "intermodel": c.share_intermodel}
+        shares = {EXPERT: c.share_expert, REPLAY: c.share_replay, INTER_MODEL: c.share_intermodel}
         dpo: DpoRounds | None = None
         done_steps = 0
-        mean_len = sum(e.length for e in self.examples) / len(self.examples)
         for round_index in range(c.n_rounds):
             with self._timed("sample"):
                 samples = self._sample_round(round_index)
             self.pool.add_round(samples)
             steps = min(c.resample_every, c.dpo_steps - done_steps)
-            pairs = [
-                pair
-                for _ in range(steps)
-                for pair in build_pairs(self.rng, self.demo_responses, self.pool, c.dpo_batch_size, shares)
-            ]
+            # The round's pairs, in the spec's shares over the whole round; step i trains on batch i, in order.
+            pairs = build_round_pairs(self.rng, self.responses, self.pool, steps * c.dpo_batch_size, shares)
+            batches = [pairs[i * c.dpo_batch_size : (i + 1) * c.dpo_batch_size] for i in range(steps)]
             if dpo is None:
                 # Creating the trainer freezes a copy of the SFT adapter as the reference; the policy trains on.
                 unscored = pairs_dataset(self.prompts, pairs)
@@ -182,45 +187,61 @@ class DittoRun:
             with self._timed("reference"):
                 self._score_reference(samples)
             dataset = pairs_dataset(self.prompts, pairs, self._reference_logp)
-            first_step = done_steps
-
-            def on_step(step: int, logs: dict[str, float], first: int = first_step, r: int = round_index) -> bool:
-                self.clock.advance(2 * c.dpo_batch_size * mean_len * _COST_TRAIN_TOKEN)
-                entry = {
-                    "phase": "dpo",
-                    "round": r + 1,
-                    "step": first + step,
-                    "loss": logs["loss"],
-                    "reward_margin": logs.get("rewards/margins"),
-                    "reward_accuracy": logs.get("rewards/accuracies"),
-                    "elapsed": self.clock.elapsed,
-                }
-                self.stats.log.append(entry)
-                self._emit(
-                    "dpo",
-                    f"Round {r + 1} of {c.n_rounds}: preference step {first + step} of {c.dpo_steps}",
-                    first + step,
-                    c.dpo_steps,
-                    loss=entry["loss"],
-                    reward_margin=entry["reward_margin"],
-                    reward_accuracy=entry["reward_accuracy"],
-                )
-                return False
-
+            on_step = self._dpo_reporter(round_index, done_steps, batches)
             with self._timed("dpo"):
                 dpo.train(dataset, steps, on_step)
             done_steps += steps
 
-    def _sample_round(self, round_index: int) -> list:
+    def _dpo_reporter(self, round_index: int, first_step: int, batches: list[list[Pair]]) -> Any:
         c = self.config
-        total = len(self.prompts) * c.n_samples
+
+        def on_step(step: int, logs: dict[str, float]) -> bool:
+            self.clock.advance(2 * c.dpo_batch_size * self.mean_length * _COST_TRAIN_TOKEN)
+            entry = {
+                "phase": "dpo",
+                "round": round_index + 1,
+                "step": first_step + step,
+                "loss": logs["loss"],
+                "reward_margin": logs.get("rewards/margins"),
+                "reward_accuracy": logs.get("rewards/accuracies"),
+                "pairs": count_kinds(batches[step - 1]),
+                "elapsed": self.clock.elapsed,
+            }
+            self.stats.log.append(entry)
+            self._emit(
+                "dpo",
+                f"Round {round_index + 1} of {c.n_rounds}: preference step {first_step + step} of {c.dpo_steps}",
+                first_step + step,
+                c.dpo_steps,
+                loss=entry["loss"],
+                reward_margin=entry["reward_margin"],
+                reward_accuracy=entry["reward_accuracy"],
+            )
+            return False
+
+        return on_step
+
+    def _round_counts(self, round_index: int) -> list[int]:
+        """Samples per example this round: ``n_samples`` per demonstration, spread over its segments, starting
+        one segment further each round so that over the rounds every segment of a long text gets its samples."""
+        counts = [0] * len(self.examples)
+        for demo in range(self.n_demos):
+            parts = [i for i, e in enumerate(self.examples) if e.demo_index == demo]
+            for k in range(self.config.n_samples):
+                counts[parts[(round_index * self.config.n_samples + k) % len(parts)]] += 1
+        return counts
+
+    def _sample_round(self, round_index: int) -> list[Sample]:
+        c = self.config
+        counts = self._round_counts(round_index)
+        total = sum(counts)
         message = f"Round {round_index + 1} of {c.n_rounds}: drawing {total} samples"
         self._emit("sample", message, 0, total)
-        seq_cost = self.max_new_tokens * 0.75 * _COST_GENERATED_TOKEN
+        seq_cost = sum(n * cap for n, cap in zip(counts, self.caps, strict=True)) / total * 0.75
         drawn_before = [0]
 
         def on_batch(done: int, total: int) -> None:
-            self.clock.advance((done - drawn_before[0]) * seq_cost)
+            self.clock.advance((done - drawn_before[0]) * seq_cost * _COST_GENERATED_TOKEN)
             self.stats.samples_drawn += done - drawn_before[0]
             drawn_before[0] = done
             self._emit("sample", message, done, total)
@@ -230,13 +251,15 @@ class DittoRun:
             self.model,
             self.tokenizer,
             self.prompts,
-            c.n_samples,
-            self.max_new_tokens,
+            counts,
+            self.caps,
             c.temperature,
             c.sample_batch_size,
             round_index,
             self.cancel,
             on_batch,
+            top_k=c.top_k,
+            top_p=c.top_p,
         )
         cut = sum(s.cut for s in samples)
         self.stats.samples_cut += cut
@@ -255,8 +278,8 @@ class DittoRun:
 
     def _score_reference(self, samples: Sequence[Any]) -> None:
         """Log-probs under the frozen SFT model, once per response: demonstrations first, then new samples."""
-        wanted = [(d, r) for d, r in enumerate(self.demo_responses) if (d, r) not in self._reference]
-        wanted += [(s.demo_index, s.ids) for s in samples if (s.demo_index, s.ids) not in self._reference]
+        wanted = [(e, r) for e, r in enumerate(self.responses) if (e, r) not in self._reference]
+        wanted += [(s.example, s.ids) for s in samples if (s.example, s.ids) not in self._reference]
         wanted = list(dict.fromkeys(wanted))
         if not wanted:
             return
@@ -264,7 +287,7 @@ class DittoRun:
         try:
             scored = response_logprobs(
                 self.model,
-                [Encoded(self.prompts[d], r) for d, r in wanted],
+                [Encoded(self.prompts[e], r) for e, r in wanted],
                 self.tokenizer.pad_token_id,
                 cancel=self.cancel,
             )
@@ -272,10 +295,10 @@ class DittoRun:
             self.model.set_adapter(POLICY_ADAPTER)  # also re-freezes the reference adapter
         for key, (logp, _) in zip(wanted, scored, strict=True):
             self._reference[key] = logp
-        self.clock.advance(sum(len(self.prompts[d]) + len(r) for d, r in wanted) * _COST_SCORED_TOKEN)
+        self.clock.advance(sum(len(self.prompts[e]) + len(r) for e, r in wanted) * _COST_SCORED_TOKEN)
 
-    def _reference_logp(self, demo_index: int, response: tuple[int, ...]) -> float:
-        return self._reference[(demo_index, response)]
+    def _reference_logp(self, example: int, response: tuple[int, ...]) -> float:
+        return self._reference[(example, response)]
 
     # ----- results -----
     def write_adapter(self, folder: Path) -> None:

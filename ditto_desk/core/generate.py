@@ -24,6 +24,7 @@ from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStr
 from .chat import encode_prompt
 from .models import LoadedModel
 from .progress import CancelToken
+from .sampling import generating_model
 
 ADAPTER_NAME = "profile"
 
@@ -90,10 +91,10 @@ class Writer:
 
         def generate() -> None:
             try:
-                with self._lock, torch.no_grad(), self._adapter_context(use_adapter):
+                with self._lock, torch.no_grad(), self.loaded.autocast(), self._adapter_context(use_adapter):
                     if options.seed is not None:
                         torch.manual_seed(options.seed)
-                    self.model.generate(
+                    generating_model(self.model).generate(
                         input_ids=prompt,
                         attention_mask=torch.ones_like(prompt),
                         do_sample=options.temperature > 0,

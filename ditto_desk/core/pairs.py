@@ -1,24 +1,31 @@
 """DITTO's comparison pairs: the user's text beats the model's samples, later samples beat earlier ones.
 
-Everything is keyed by the demonstration's index, never by its prompt string, so two demonstrations
-with the same prompt stay two; and all state lives in the caller's ``SamplePool``, so two trainings
-in one process share nothing (both were flaws of the reference code).
+Everything is keyed by the training example's index (a demonstration, or one segment of a long one),
+never by its prompt string, so two demonstrations with the same prompt stay two; and all state lives in
+the caller's ``SamplePool``, so two trainings in one process share nothing (both were flaws of the
+reference code).
+
+The shares (0.7 expert / 0.2 replay / 0.1 inter-model) hold over each round's pairs, not per DPO step:
+split per step, a batch of 4 pairs rounds to 3 / 1 / 0 and inter-model pairs never happen. The
+reference code draws round(3 · n · share) of each kind per step, which also rounds small shares away.
 """
 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .sampling import Sample
 
-EXPERT, REPLAY, INTERMODEL = "expert", "replay", "intermodel"
+EXPERT, REPLAY, INTER_MODEL = "expert", "replay", "inter_model"
+KINDS = (EXPERT, REPLAY, INTER_MODEL)
 
 
 @dataclass(frozen=True)
 class Pair:
-    demo_index: int
+    example: int
     chosen: tuple[int, ...]
     rejected: tuple[int, ...]
     kind: str
@@ -26,22 +33,23 @@ class Pair:
 
 @dataclass
 class SamplePool:
-    """Every round's samples, per demonstration: ``rounds[r][demo_index]`` is S_r for that demonstration."""
+    """Every round's samples, per example: ``rounds[r][example]`` is S_r for that example (maybe empty:
+    a long text's samples are spread over its segments, round by round)."""
 
-    n_demos: int
+    n_examples: int
     rounds: list[dict[int, list[Sample]]] = field(default_factory=list)
 
     def add_round(self, samples: Sequence[Sample]) -> None:
         index = len(self.rounds)
-        by_demo: dict[int, list[Sample]] = {d: [] for d in range(self.n_demos)}
+        by_example: dict[int, list[Sample]] = {e: [] for e in range(self.n_examples)}
         for s in samples:
             if s.round != index:
                 raise ValueError(f"sample of round {s.round} added as round {index}")
-            by_demo[s.demo_index].append(s)
-        self.rounds.append(by_demo)
+            by_example[s.example].append(s)
+        self.rounds.append(by_example)
 
-    def all_samples(self) -> list[Sample]:
-        return [s for r in self.rounds for per_demo in r.values() for s in per_demo]
+    def rounds_with_samples(self, example: int) -> list[int]:
+        return [r for r, by_example in enumerate(self.rounds) if by_example[example]]
 
 
 def split_by_shares(total: int, shares: dict[str, float]) -> dict[str, int]:
@@ -57,44 +65,66 @@ def split_by_shares(total: int, shares: dict[str, float]) -> dict[str, int]:
     return counts
 
 
-def available_shares(n_rounds: int, expert: float, replay: float, intermodel: float) -> dict[str, float]:
-    """Replay and inter-model pairs need an earlier round: in the first round only expert pairs exist."""
-    shares = {EXPERT: expert}
-    if n_rounds >= 2:
-        shares[REPLAY] = replay
-        shares[INTERMODEL] = intermodel
-    return {k: v for k, v in shares.items() if v > 0}
+def _eligible(pool: SamplePool, kind: str) -> list[int]:
+    """Examples that can give a pair of ``kind`` now."""
+    latest = len(pool.rounds) - 1
+    result = []
+    for example in range(pool.n_examples):
+        rounds = pool.rounds_with_samples(example)
+        if kind == EXPERT:
+            ok = latest in rounds
+        elif kind == REPLAY:
+            ok = any(r < latest for r in rounds)
+        else:
+            ok = len(rounds) >= 2
+        if ok:
+            result.append(example)
+    return result
 
 
-def build_pairs(
+def build_round_pairs(
     rng: random.Random,
-    demo_responses: Sequence[tuple[int, ...]],
+    responses: Sequence[tuple[int, ...]],
     pool: SamplePool,
     n_pairs: int,
     shares: dict[str, float],
 ) -> list[Pair]:
-    """``n_pairs`` pairs drawn in the given shares from the pool's rounds (the latest round is the last)."""
-    latest = len(pool.rounds) - 1
-    if latest < 0:
+    """``n_pairs`` pairs for one round, in the given shares, shuffled; the latest round is the pool's last.
+
+    In the first round only expert pairs exist (replay and inter-model need an earlier round); a kind that
+    no example can give yet hands its count to the expert pairs.
+    """
+    if not pool.rounds:
         raise ValueError("no samples yet: sample a round before building pairs")
-    counts = split_by_shares(n_pairs, available_shares(len(pool.rounds), **shares))
-    demos = list(range(len(demo_responses)))
+    eligible = {kind: _eligible(pool, kind) for kind in KINDS}
+    if not eligible[EXPERT]:
+        raise ValueError("the latest round has no samples")
+    usable = {kind: share for kind, share in shares.items() if share > 0 and eligible[kind]}
+    counts = split_by_shares(n_pairs, usable)
+    latest = len(pool.rounds) - 1
     pairs: list[Pair] = []
     for kind, count in counts.items():
+        examples = list(eligible[kind])
         for i in range(count):
-            # Cycle through the demonstrations so each gets its share, in a shuffled order.
-            if i % len(demos) == 0:
-                rng.shuffle(demos)
-            d = demos[i % len(demos)]
+            # Cycle through the examples so each gets its share, in a shuffled order.
+            if i % len(examples) == 0:
+                rng.shuffle(examples)
+            e = examples[i % len(examples)]
+            rounds = pool.rounds_with_samples(e)
             if kind == EXPERT:
-                pairs.append(Pair(d, demo_responses[d], rng.choice(pool.rounds[latest][d]).ids, kind))
+                pairs.append(Pair(e, responses[e], rng.choice(pool.rounds[latest][e]).ids, kind))
             elif kind == REPLAY:
-                earlier = rng.randrange(latest)
-                pairs.append(Pair(d, demo_responses[d], rng.choice(pool.rounds[earlier][d]).ids, kind))
+                earlier = rng.choice([r for r in rounds if r < latest])
+                pairs.append(Pair(e, responses[e], rng.choice(pool.rounds[earlier][e]).ids, kind))
             else:
-                older, newer = sorted(rng.sample(range(latest + 1), 2))
-                chosen = rng.choice(pool.rounds[newer][d]).ids
-                rejected = rng.choice(pool.rounds[older][d]).ids
-                pairs.append(Pair(d, chosen, rejected, kind))
+                older, newer = sorted(rng.sample(rounds, 2))
+                chosen = rng.choice(pool.rounds[newer][e]).ids
+                pairs.append(Pair(e, chosen, rng.choice(pool.rounds[older][e]).ids, kind))
     rng.shuffle(pairs)
     return pairs
+
+
+def count_kinds(pairs: Sequence[Pair]) -> dict[str, int]:
+    """How many pairs of each kind, every kind named (the training log's ``pairs`` entry)."""
+    counts = Counter(p.kind for p in pairs)
+    return {kind: counts.get(kind, 0) for kind in KINDS}

@@ -1,6 +1,7 @@
-"""Drawing many samples from the current policy, fast: all samples of several prompts in one
-left-padded batch with the KV cache, and a length cap taken from the demonstrations themselves
-(the reference code's pipeline used batch 2 and 1024 new tokens)."""
+"""Drawing many samples from the current policy, fast: many sequences in one left-padded batch with the
+KV cache, each prompt capped by the length of its own demonstration, batches grouped by cap so that no
+row waits for a longer one, and a batch ends as soon as every row has reached EOS (the reference code's
+pipeline used batch 2 and 1024 new tokens for every prompt)."""
 
 from __future__ import annotations
 
@@ -17,15 +18,15 @@ from .progress import CancelToken
 
 @dataclass(frozen=True)
 class Sample:
-    demo_index: int
+    example: int  # index of the prompt (training example) it answers
     round: int
     ids: tuple[int, ...]
     cut: bool  # stopped by the length cap rather than by EOS
 
 
-def length_cap(response_lengths: Sequence[int], factor: float, floor: int = 32, ceiling: int = 1024) -> int:
-    """New-token cap for samples: a little more than the longest demonstration."""
-    return int(min(ceiling, max(floor, factor * max(response_lengths, default=floor))))
+def length_cap(response_length: int, factor: float, floor: int = 32, ceiling: int = 1024) -> int:
+    """New-token cap for a sample: a little more than the demonstration it answers."""
+    return int(min(ceiling, max(floor, factor * response_length)))
 
 
 def left_padded(prompts: Sequence[Sequence[int]], pad_id: int, device: Any) -> dict[str, torch.Tensor]:
@@ -38,6 +39,14 @@ def left_padded(prompts: Sequence[Sequence[int]], pad_id: int, device: Any) -> d
     return {"input_ids": input_ids.to(device), "attention_mask": attention.to(device)}
 
 
+def generating_model(model: Any) -> Any:
+    """The model whose ``generate`` to call: a LoRA model's underlying transformers model, which holds the LoRA
+    layers itself. Through PEFT's own ``generate`` the prompt's forward pass computes logits for every prompt
+    position (its input preparation drops ``logits_to_keep``): measured with 16 rows of 100 prompt tokens,
+    +1.2 GB of memory against +0.1 GB."""
+    return model.get_base_model() if hasattr(model, "get_base_model") else model
+
+
 def seed_for(*parts: object) -> int:
     """A stable torch seed from any parts (Python's hash() changes between processes)."""
     return int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:4], "little")
@@ -48,7 +57,7 @@ def draw_samples(
     model: Any,
     tokenizer: Any,
     prompts: Sequence[Sequence[int]],
-    n_per_prompt: int,
+    counts: int | Sequence[int],
     max_new_tokens: int | Sequence[int],
     temperature: float,
     batch_size: int,
@@ -58,41 +67,46 @@ def draw_samples(
     seed: int | None = None,
     **sampling: Any,
 ) -> list[Sample]:
-    """``n_per_prompt`` samples for every prompt, in batches of up to ``batch_size`` sequences, prompt by prompt.
+    """``counts`` samples for every prompt (one number for all, or one per prompt), in prompt order.
 
-    ``max_new_tokens`` is one cap for all, or one per prompt. With ``seed``, each batch draws from its own
-    fixed seed, so two models given the same prompts meet the same random numbers. ``sampling`` goes to
-    ``generate`` (top_p, repetition_penalty, ...). ``on_batch(done, total)`` reports after each batch; the
-    cancel flag is checked between batches (and, through ``cancel_checkpoints``, inside them).
+    ``max_new_tokens`` is one cap for all, or one per prompt. Rows are batched (up to ``batch_size``)
+    longest cap first, so a batch's rows have similar caps; generation stops once every row has ended.
+    With ``seed``, each batch draws from its own fixed seed, so two models given the same prompts meet the
+    same random numbers. ``sampling`` goes to ``generate`` (top_k, top_p, repetition_penalty, ...).
+    ``on_batch(done, total)`` reports after each batch; the cancel flag is checked between batches (and,
+    through ``cancel_checkpoints``, inside them).
     """
     caps = [max_new_tokens] * len(prompts) if isinstance(max_new_tokens, int) else list(max_new_tokens)
+    per_prompt = [counts] * len(prompts) if isinstance(counts, int) else list(counts)
+    jobs = [i for i in range(len(prompts)) for _ in range(per_prompt[i])]
+    order = sorted(range(len(jobs)), key=lambda j: -caps[jobs[j]])  # stable: prompt order within a cap
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    jobs = [i for i in range(len(prompts)) for _ in range(n_per_prompt)]
-    samples: list[Sample] = []
-    for batch_index, start in enumerate(range(0, len(jobs), batch_size)):
+    drawn: dict[int, Sample] = {}
+    for batch_index, start in enumerate(range(0, len(order), batch_size)):
         if cancel is not None:
             cancel.raise_if_cancelled()
-        chunk = jobs[start : start + batch_size]
-        batch = left_padded([prompts[i] for i in chunk], tokenizer.pad_token_id, device)
+        chunk = order[start : start + batch_size]
+        batch = left_padded([prompts[jobs[j]] for j in chunk], tokenizer.pad_token_id, device)
         if seed is not None:
             torch.manual_seed(seed_for(seed, batch_index))
-        out = model.generate(
+        out = generating_model(model).generate(
             **batch,
             do_sample=True,
             temperature=temperature,
-            max_new_tokens=max(caps[i] for i in chunk),
+            max_new_tokens=max(caps[jobs[j]] for j in chunk),
             pad_token_id=tokenizer.pad_token_id,
             eos_token_id=tokenizer.eos_token_id,
             **sampling,
         )
         width = batch["input_ids"].shape[1]
-        for row, demo_index in enumerate(chunk):
-            generated = out[row, width:].tolist()[: caps[demo_index]]
+        for row, j in enumerate(chunk):
+            example = jobs[j]
+            generated = out[row, width:].tolist()[: caps[example]]
             ids, cut = trim_generated(generated, tokenizer.eos_token_id, tokenizer.pad_token_id)
-            samples.append(Sample(demo_index, round_index, ids, cut))
+            drawn[j] = Sample(example, round_index, ids, cut)
         if on_batch is not None:
-            on_batch(len(samples), len(jobs))
+            on_batch(len(drawn), len(jobs))
     model.train(was_training)
-    return samples
+    return [drawn[j] for j in range(len(jobs))]
