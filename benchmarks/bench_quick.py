@@ -1,4 +1,5 @@
-"""Benchmark: the quick preset on the 4 sample demonstrations with the bundled model, end to end.
+"""Benchmark: the quick preset with the bundled model, end to end, on the 4 sample demonstrations or on 4
+real emails of 250-800 tokens (``--texts mail``, benchmarks/texts.py).
 
 Prints time per phase, sampling tokens/s, DPO s/step and peak RSS; then draws the first round's
 samples again the reference code's way (a transformers text-generation pipeline, batch_size 2,
@@ -6,7 +7,7 @@ num_return_sequences per prompt, max_new_tokens 1024) and our way, in this same 
 both wall times, their ratio and the share of samples each way cut at its length cap; then times a
 streamed compose (first token latency, tokens/s).
 
-    python benchmarks/bench_quick.py [--quantization nf4] [--skip-reference]
+    python benchmarks/bench_quick.py [--texts samples|mail] [--quantization nf4] [--skip-reference]
 """
 
 from __future__ import annotations
@@ -25,15 +26,17 @@ from typing import Any, TypeVar
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 from ditto_desk.core.config import TrainingConfig, preset
 from ditto_desk.core.engine import DittoRun
 from ditto_desk.core.generate import WriteOptions, Writer
-from ditto_desk.core.importers import import_paths
 from ditto_desk.core.models import ModelSettings, load_model
 from ditto_desk.core.sampling import draw_samples
 
-SAMPLES = Path(__file__).resolve().parent.parent / "resources" / "samples"
 REQUEST = "Write an email to the team about the quarterly planning day."
+TARGET_SECONDS = {"samples": 90, "mail": 120}
+TARGET_RSS_MB = 2560
 T = TypeVar("T")
 
 
@@ -88,10 +91,14 @@ def in_job_thread(fn: Callable[[], T]) -> T:
     return outcome[0]
 
 
-def train(quantization: str, demos: list, config: TrainingConfig, adapter_dir: Path) -> DittoRun:
+def train(quantization: str, texts: str, config: TrainingConfig, adapter_dir: Path) -> DittoRun:
+    from texts import load
+
     t0 = time.monotonic()
     loaded = load_model(ModelSettings(quantization=quantization))
     load_s = time.monotonic() - t0
+    demos = load(texts, loaded.tokenizer)
+    lengths = [len(loaded.tokenizer(d.text, add_special_tokens=False)["input_ids"]) for d in demos]
     run = DittoRun(loaded, demos, config)
     run.run()
     run.write_adapter(adapter_dir)
@@ -100,40 +107,48 @@ def train(quantization: str, demos: list, config: TrainingConfig, adapter_dir: P
     sample_entries = [e for e in stats.log if e["phase"] == "sample"]
     tokens = sum(e["tokens"] for e in sample_entries)
     dpo_steps = sum(1 for e in stats.log if e["phase"] == "dpo")
-    print(f"\n== quick preset, {loaded.describe()} ==")
+    print(f"\n== quick preset, {loaded.describe()}, {texts}: {len(demos)} texts of {sorted(lengths)} tokens ==")
+    print(f"training examples     {len(run.examples)} (segments of <= {config.segment_tokens} tokens)")
     print(f"model load            {load_s:7.1f} s")
     for phase, seconds in stats.phase_seconds.items():
         print(f"{phase:21s} {seconds:7.1f} s")
-    print(f"end to end            {total_s:7.1f} s   (target <= 180 s)")
+    print(f"end to end            {total_s:7.1f} s   (target <= {TARGET_SECONDS[texts]} s)")
     print(
         f"sampling              {tokens / stats.phase_seconds['sample']:7.1f} tokens/s "
-        f"({stats.samples_drawn} samples, {tokens} tokens, cap {run.max_new_tokens}, {stats.samples_cut} cut)"
+        f"({stats.samples_drawn} samples, {tokens} tokens, caps {sorted(set(run.caps))}, {stats.samples_cut} cut)"
     )
     print(f"DPO                   {stats.phase_seconds['dpo'] / max(dpo_steps, 1):7.1f} s/step ({dpo_steps} steps)")
-    print(f"peak RSS              {peak_rss_mb():7.0f} MB  (target <= 3072 MB)")
+    print(f"peak RSS              {peak_rss_mb():7.0f} MB  (target <= {TARGET_RSS_MB} MB)")
     return run
 
 
-def compare_samplers(run: DittoRun, demos: list, config: TrainingConfig) -> None:
+def compare_samplers(run: DittoRun, config: TrainingConfig) -> None:
+    """The first round's draw (every text's first segment), the reference code's way and ours."""
     model, tokenizer = run.model, run.tokenizer
-    chat = [
-        tokenizer.apply_chat_template(
-            [{"role": "user", "content": d.prompt}], tokenize=False, add_generation_prompt=True
-        )
-        for d in demos
-    ]
+    firsts = [i for i, e in enumerate(run.examples) if e.part == 0]
+    chat = [tokenizer.decode(run.prompts[i]) for i in firsts]
     torch.manual_seed(0)
     start = time.monotonic()
-    ours = draw_samples(
-        model, tokenizer, run.prompts, config.n_samples, run.max_new_tokens, 1.0, config.sample_batch_size, 0
-    )
+    with run.loaded.autocast():
+        ours = draw_samples(
+            model,
+            tokenizer,
+            [run.prompts[i] for i in firsts],
+            config.n_samples,
+            [run.caps[i] for i in firsts],
+            1.0,
+            config.sample_batch_size,
+            0,
+            top_k=config.top_k,
+        )
     ours_s = time.monotonic() - start
-    ref_s, ref_cut = reference_way(model, tokenizer, chat, config.n_samples, 1024)
+    with run.loaded.autocast():
+        ref_s, ref_cut = reference_way(model, tokenizer, chat, config.n_samples, 1024)
     print(f"\n== drawing {len(ours)} samples ({config.n_samples} per prompt, temperature 1) ==")
     ref_cut_share = sum(ref_cut) / len(ref_cut)
     print(f"reference way (pipeline, batch 2, 1024 new tokens) {ref_s:7.1f} s, cut at cap {ref_cut_share:.0%}")
     print(
-        f"our way (batch {config.sample_batch_size}, cap {run.max_new_tokens})            {ours_s:7.1f} s, "
+        f"our way (batch {config.sample_batch_size}, own caps)                {ours_s:7.1f} s, "
         f"cut at cap {sum(s.cut for s in ours) / len(ours):.0%}"
     )
     print(f"speed-up              {ref_s / ours_s:7.1f}x  (target >= 3x)")
@@ -158,17 +173,17 @@ def compose(quantization: str, adapter_dir: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--texts", default="samples", choices=sorted(TARGET_SECONDS))
     parser.add_argument("--quantization", default="auto")
     parser.add_argument("--skip-reference", action="store_true")
     args = parser.parse_args()
-    demos = import_paths(sorted(SAMPLES.iterdir())).demonstrations
     config = preset("quick")
-    print(f"torch threads: {torch.get_num_threads()}, demonstrations: {len(demos)}, preset quick: {config}")
+    print(f"torch threads: {torch.get_num_threads()}, preset quick: {config}")
     with tempfile.TemporaryDirectory() as folder:
         adapter_dir = Path(folder)
-        run = in_job_thread(partial(train, args.quantization, demos, config, adapter_dir))
+        run = in_job_thread(partial(train, args.quantization, args.texts, config, adapter_dir))
         if not args.skip_reference:
-            in_job_thread(partial(compare_samplers, run, demos, config))
+            in_job_thread(partial(compare_samplers, run, config))
         del run
         gc.collect()
         in_job_thread(partial(compose, args.quantization, adapter_dir))
