@@ -2,12 +2,13 @@
 emails of 250-800 tokens (benchmarks/texts.py) with the bundled model, and printed as a ratio:
 
 - precision: fp32 weights vs bf16 weights with bf16 autocast (the CPU's AVX512-BF16), for a training
-  step (forward + backward, LoRA) and for sampling;
-- torch threads: 2 vs 1 (bf16);
+  step (forward + backward, LoRA) and for sampling, and the first DPO step's reward margin under each
+  (0 when the policy's log-probs agree with the cached reference, as they must before any update);
+- torch threads: 2 vs 1;
 - segments: the longest email learnt whole vs in 256-token segments (time per token of a training step);
 - a sampling round: every email whole with one cap for all (1.3 x the longest text, as before) vs the
   engine's round now (samples spread over each email's segments, each with its own cap);
-- micro-batch: 1 vs 2 sequences per forward pass (bf16 training step).
+- micro-batch: 1 vs 2 sequences per forward pass (training step).
 
     python benchmarks/bench_levers.py [--repeats 2]
 """
@@ -46,6 +47,23 @@ def best_of(repeats: int, fn: Callable[[], object]) -> float:
     return min(times)
 
 
+def in_bf16(loaded: LoadedModel) -> LoadedModel:
+    """The same model with bf16 weights; train_pass and sample_round run it under bf16 autocast."""
+    return replace(loaded, model=loaded.model.to(torch.bfloat16), quantization="bf16")
+
+
+def autocast_for(loaded: LoadedModel):
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=loaded.quantization == "bf16")
+
+
+def first_dpo_margin(loaded: LoadedModel, emails) -> float:
+    config = preset("quick").with_overrides(sft_max_steps=2, dpo_steps=1)
+    run = DittoRun(loaded, emails, config)
+    with autocast_for(loaded):
+        run.run()
+    return next(e["reward_margin"] for e in run.stats.log if e["phase"] == "dpo")
+
+
 def with_lora(loaded: LoadedModel) -> LoadedModel:
     config = preset("quick")
     lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, target_modules=list(config.lora_targets))
@@ -56,7 +74,7 @@ def train_pass(loaded: LoadedModel, examples: list[Encoded], micro: int = 1) -> 
     """Forward and backward over every example, ``micro`` sequences per pass, as SFT and DPO do."""
     model = loaded.model
     model.train()
-    with loaded.autocast():
+    with autocast_for(loaded):
         for start in range(0, len(examples), micro):
             batch = pad_batch(examples[start : start + micro], loaded.tokenizer.pad_token_id, "cpu")
             model(**batch).loss.backward()
@@ -66,7 +84,7 @@ def train_pass(loaded: LoadedModel, examples: list[Encoded], micro: int = 1) -> 
 def sample_round(loaded: LoadedModel, prompts, caps, counts, force_length: bool = False) -> int:
     torch.manual_seed(0)
     extra = {"min_new_tokens": min(caps)} if force_length else {}
-    with loaded.autocast():
+    with autocast_for(loaded):
         samples = draw_samples(loaded.model, loaded.tokenizer, prompts, counts, caps, 1.0, 16, 0, **extra)
     return sum(len(s.ids) for s in samples)
 
@@ -78,7 +96,7 @@ def ratio_line(name: str, base_label: str, base: float, new_label: str, new: flo
 def measure(repeats: int) -> None:
     quick = preset("quick")
     fp32 = with_lora(load_model(ModelSettings(quantization="none")))
-    bf16 = with_lora(load_model(ModelSettings(quantization="bf16")))
+    bf16 = with_lora(in_bf16(load_model(ModelSettings(quantization="none"))))
     tokenizer = fp32.tokenizer
     emails = real_emails(tokenizer)
     requests, texts = [d.prompt for d in emails], [d.text for d in emails]
@@ -98,20 +116,22 @@ def measure(repeats: int) -> None:
     s16 = best_of(repeats, lambda: sample_round(bf16, prompts, caps, 4, force_length=True))
     ratio_line("sampling 16 rows x 64 tokens", "fp32", s32, "bf16", s16)
     print(f"{'':34s} fp32 {tokens32 / s32:7.1f} tok/s | bf16 {tokens32 / s16:7.1f} tok/s")
+    margins = [first_dpo_margin(m, emails) for m in (load_model(ModelSettings()), in_bf16(load_model(ModelSettings())))]
+    print(f"{'first DPO step reward margin':34s} fp32 {margins[0]:7.3f}   | bf16 {margins[1]:7.3f}   (must be 0)")
 
-    print("\n== torch threads (bf16) ==")
+    print("\n== torch threads ==")
     torch.set_num_threads(1)
-    t1 = best_of(repeats, lambda: train_pass(bf16, examples))
+    t1 = best_of(repeats, lambda: train_pass(fp32, examples))
     torch.set_num_threads(2)
-    t2 = best_of(repeats, lambda: train_pass(bf16, examples))
+    t2 = best_of(repeats, lambda: train_pass(fp32, examples))
     ratio_line("training pass", "1 thread", t1, "2 threads", t2)
 
-    print("\n== segments (bf16, the longest email) ==")
+    print("\n== segments (the longest email) ==")
     longest = max(range(len(emails)), key=lambda i: len(texts[i]))
     whole = encode_demonstrations(tokenizer, [requests[longest]], [texts[longest]], 10**6, 4096)
     parts = [e for e in segmented if e.demo_index == longest]
-    tw = best_of(repeats, lambda: train_pass(bf16, [e.encoded for e in whole]))
-    tp = best_of(repeats, lambda: train_pass(bf16, [e.encoded for e in parts]))
+    tw = best_of(repeats, lambda: train_pass(fp32, [e.encoded for e in whole]))
+    tp = best_of(repeats, lambda: train_pass(fp32, [e.encoded for e in parts]))
     whole_tokens, part_tokens = sum(e.encoded.length for e in whole), sum(e.encoded.length for e in parts)
     ratio_line(
         f"ms/token, whole ({whole_tokens}) vs {len(parts)} parts ({part_tokens})",
@@ -122,25 +142,25 @@ def measure(repeats: int) -> None:
         "ms",
     )
 
-    print("\n== a sampling round (bf16): before vs now ==")
+    print("\n== a sampling round: before vs now ==")
     # Before: every email whole, one cap for all (1.3 x the longest text, within max_length). Now: the
     # engine's round, n_samples per email spread over its segments, each with its own cap.
-    run = DittoRun(bf16, emails, quick)
+    run = DittoRun(fp32, emails, quick)
     whole_prompts = [encode_prompt(tokenizer, r) for r in requests]
     longest_text = max(len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts)
     old_caps = [min(length_cap(longest_text, quick.length_factor), quick.max_length - len(p)) for p in whole_prompts]
     start = time.monotonic()
-    tokens_old = sample_round(bf16, whole_prompts, old_caps, quick.n_samples)
+    tokens_old = sample_round(fp32, whole_prompts, old_caps, quick.n_samples)
     old = time.monotonic() - start
     start = time.monotonic()
-    tokens_new = sample_round(bf16, run.prompts, run.caps, run._round_counts(0))
+    tokens_new = sample_round(fp32, run.prompts, run.caps, run._round_counts(0))
     new = time.monotonic() - start
     ratio_line("round of 16 samples", "before", old, "now", new)
     print(f"{'':34s} tokens drawn: before {tokens_old} (caps {sorted(set(old_caps))}), now {tokens_new}")
 
-    print("\n== micro-batch (bf16 training pass) ==")
-    m1 = best_of(repeats, lambda: train_pass(bf16, examples, micro=1))
-    m2 = best_of(repeats, lambda: train_pass(bf16, examples, micro=2))
+    print("\n== micro-batch (training pass) ==")
+    m1 = best_of(repeats, lambda: train_pass(fp32, examples, micro=1))
+    m2 = best_of(repeats, lambda: train_pass(fp32, examples, micro=2))
     ratio_line("sequences per forward", "1", m1, "2", m2)
 
 

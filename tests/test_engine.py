@@ -165,3 +165,13 @@ def test_the_saved_adapter_writes_exactly_like_the_trained_policy(
     assert policy > base + 0.05, "training did not show in inference mode"
     assert mean_token_loglik(writer.model, examples, pad) == pytest.approx(policy, abs=1e-3)
     assert mean_token_loglik(model, examples, pad) == pytest.approx(policy, abs=1e-4), "saving changed it"
+
+
+def test_the_first_dpo_step_starts_from_the_reference(tiny_settings, tiny_config, sample_demos) -> None:
+    """Before any DPO update the policy is the SFT model: trl's log-probs of every pair must equal the cached
+    reference, so the first step's reward margin is 0 and its loss log(2). (Under bf16 they drifted apart.)"""
+    run = DittoRun(load_model(tiny_settings), sample_demos, tiny_config.with_overrides(dpo_steps=1))
+    run.run()
+    first = next(e for e in run.stats.log if e["phase"] == "dpo")
+    assert first["reward_margin"] == pytest.approx(0.0, abs=1e-4)
+    assert first["loss"] == pytest.approx(0.693147, abs=1e-4)

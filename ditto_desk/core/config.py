@@ -110,12 +110,8 @@ PRESETS: dict[str, TrainingConfig] = {
         n_samples=4,
         dpo_batch_size=4,
         dpo_warmup_ratio=0.0,
-        # Measured on 4 real emails of 279-752 tokens (benchmarks/bench_quick.py --texts mail): segments of 192
-        # tokens, 8 rows per sampling batch and checkpointed DPO keep the peak near 2.1 GB (3.0 GB with 256,
-        # 16 and none) for about 15 s more.
+        # Segments of 192 tokens keep DPO's activations small (4 real emails of 279-752 tokens: benchmarks/).
         segment_tokens=192,
-        sample_batch_size=8,
-        dpo_gradient_checkpointing=True,
         max_length=384,
     ),
 }

@@ -7,8 +7,7 @@ from typing import Any
 
 BUNDLED = "bundled"
 DEVICES = ("auto", "cpu", "cuda", "mps")
-# auto: NF4 on CUDA, bf16 on a CPU with native bf16 arithmetic, full precision elsewhere (models.py says why).
-QUANTIZATIONS = ("auto", "nf4", "int8", "bf16", "none")
+QUANTIZATIONS = ("auto", "nf4", "int8", "none")  # auto: NF4 on CUDA, full precision elsewhere (models.py says why)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ so it is converted once into an ordinary safetensors checkpoint in the user's ca
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
 import os
@@ -47,13 +46,6 @@ class LoadedModel:
 
     def describe(self) -> str:
         return f"{self.name} · {self.device} · {self.quantization}"
-
-    def autocast(self) -> Any:
-        """The context every training, scoring and sampling step runs in: bf16 autocast for a bf16 model (the
-        adapter's weights stay in fp32, the matmuls run in bf16), nothing otherwise."""
-        if self.quantization != "bf16":
-            return contextlib.nullcontext()
-        return torch.autocast(device_type=torch.device(self.device).type, dtype=torch.bfloat16)
 
 
 def cache_root() -> Path:
@@ -151,14 +143,6 @@ def detect_device(requested: str = "auto") -> str:
     return "cpu"
 
 
-def cpu_has_native_bf16() -> bool:
-    """Whether this CPU computes in bf16 in hardware (AVX512-BF16 or AMX); elsewhere bf16 is emulated and slow."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
-
-
 def _full_precision_dtype(device: str) -> torch.dtype:
     if device == "cuda" and torch.cuda.is_bf16_supported():
         return torch.bfloat16
@@ -225,18 +209,15 @@ def load_model(settings: ModelSettings, progress: ProgressCallback = ignore_prog
     if quantization == "auto":
         # NF4 pays off on CUDA, where memory is the limit. On the CPU, bitsandbytes' NF4 is slower than full
         # precision (benchmarks/bench_quick.py, quick preset, 2 cores: fp32 164 s end to end, compose 21.7
-        # tokens/s; NF4 227 s, 7.4 tokens/s), and bf16 is faster still where the CPU has bf16 arithmetic
-        # (figures in benchmarks/levers.md).
-        if device == "cuda":
-            quantization = "nf4"
-        elif device == "cpu" and cpu_has_native_bf16():
-            quantization, note = "bf16", "bf16 on this CPU, which computes in bf16 natively (NF4 is used on CUDA)."
-        else:
-            quantization, note = "none", f"Full precision on {device}: NF4 is used on CUDA GPUs."
-    if quantization in ("nf4", "int8") and device == "mps":
+        # tokens/s; NF4 227 s, 7.4 tokens/s). bf16 would be twice as fast on a CPU with bf16 arithmetic, but
+        # DPO's log-prob sums drift under it (benchmarks/levers.md), so it is not offered.
+        quantization = "nf4" if device == "cuda" else "none"
+        if device != "cuda":
+            note = f"Full precision on {device}: NF4 is used on CUDA GPUs (choose nf4 to force it here)."
+    if quantization != "none" and device == "mps":
         quantization, note = "none", "bitsandbytes does not run on Apple MPS, so the model runs in full precision."
     model = None
-    if quantization in ("nf4", "int8"):
+    if quantization != "none":
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -251,13 +232,10 @@ def load_model(settings: ModelSettings, progress: ProgressCallback = ignore_prog
             note = f"{quantization.upper()} quantization failed here ({reason}); using full precision instead."
             quantization = "none"
     if model is None:
-        dtype = torch.bfloat16 if quantization == "bf16" else _full_precision_dtype(device)
         try:
-            model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype).to(device)
+            model = AutoModelForCausalLM.from_pretrained(source, dtype=_full_precision_dtype(device)).to(device)
         except Exception as exc:
             raise ModelError(f"Could not load {name}: {exc}") from exc
-        note = (
-            note or f"{'bf16' if quantization == 'bf16' else 'Full precision'} ({model.dtype}) on {device}, as chosen."
-        )
+        note = note or f"Full precision ({model.dtype}) on {device}, as chosen."
     model.eval()
     return LoadedModel(model=model, tokenizer=tokenizer, name=name, device=device, quantization=quantization, note=note)
