@@ -129,21 +129,19 @@ def compare_samplers(run: DittoRun, config: TrainingConfig) -> None:
     chat = [tokenizer.decode(run.prompts[i]) for i in firsts]
     torch.manual_seed(0)
     start = time.monotonic()
-    with run.loaded.autocast():
-        ours = draw_samples(
-            model,
-            tokenizer,
-            [run.prompts[i] for i in firsts],
-            config.n_samples,
-            [run.caps[i] for i in firsts],
-            1.0,
-            config.sample_batch_size,
-            0,
-            top_k=config.top_k,
-        )
+    ours = draw_samples(
+        model,
+        tokenizer,
+        [run.prompts[i] for i in firsts],
+        config.n_samples,
+        [run.caps[i] for i in firsts],
+        1.0,
+        config.sample_batch_size,
+        0,
+        top_k=config.top_k,
+    )
     ours_s = time.monotonic() - start
-    with run.loaded.autocast():
-        ref_s, ref_cut = reference_way(model, tokenizer, chat, config.n_samples, 1024)
+    ref_s, ref_cut = reference_way(model, tokenizer, chat, config.n_samples, 1024)
     print(f"\n== drawing {len(ours)} samples ({config.n_samples} per prompt, temperature 1) ==")
     ref_cut_share = sum(ref_cut) / len(ref_cut)
     print(f"reference way (pipeline, batch 2, 1024 new tokens) {ref_s:7.1f} s, cut at cap {ref_cut_share:.0%}")
