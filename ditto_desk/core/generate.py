@@ -24,7 +24,6 @@ from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStr
 from .chat import encode_prompt
 from .models import LoadedModel
 from .progress import CancelToken
-from .sampling import generating_model
 
 ADAPTER_NAME = "profile"
 
@@ -94,7 +93,7 @@ class Writer:
                 with self._lock, torch.no_grad(), self._adapter_context(use_adapter):
                     if options.seed is not None:
                         torch.manual_seed(options.seed)
-                    generating_model(self.model).generate(
+                    self.model.generate(
                         input_ids=prompt,
                         attention_mask=torch.ones_like(prompt),
                         do_sample=options.temperature > 0,

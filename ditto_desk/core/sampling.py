@@ -39,14 +39,6 @@ def left_padded(prompts: Sequence[Sequence[int]], pad_id: int, device: Any) -> d
     return {"input_ids": input_ids.to(device), "attention_mask": attention.to(device)}
 
 
-def generating_model(model: Any) -> Any:
-    """The model whose ``generate`` to call: a LoRA model's underlying transformers model, which holds the LoRA
-    layers itself. Through PEFT's own ``generate`` the prompt's forward pass computes logits for every prompt
-    position (its input preparation drops ``logits_to_keep``): measured with 16 rows of 100 prompt tokens,
-    +1.2 GB of memory against +0.1 GB."""
-    return model.get_base_model() if hasattr(model, "get_base_model") else model
-
-
 def seed_for(*parts: object) -> int:
     """A stable torch seed from any parts (Python's hash() changes between processes)."""
     return int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:4], "little")
@@ -91,7 +83,7 @@ def draw_samples(
         batch = left_padded([prompts[jobs[j]] for j in chunk], tokenizer.pad_token_id, device)
         if seed is not None:
             torch.manual_seed(seed_for(seed, batch_index))
-        out = generating_model(model).generate(
+        out = model.generate(
             **batch,
             do_sample=True,
             temperature=temperature,
