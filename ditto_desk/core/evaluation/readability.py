@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ..importers import strip_quotes_and_signature
+from ..mail_body import strip_quotes_and_signature
 
 # Four or more symbols in a row ("=====", "#$%&", "|||"), dots and dashes of ordinary prose excepted.
 _SYMBOL_RUN = re.compile(r"(?![.\-]{4})[^\w\s]{4,}")
