@@ -22,7 +22,7 @@ SAMPLES_DIR = Path(__file__).resolve().parent.parent / "resources" / "samples"
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "resources" / "corpus"
 
 
-def _parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
+def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
     """--set key=value, the value read as JSON where it parses (numbers, true/false), else a string."""
     overrides: dict[str, Any] = {}
     for pair in pairs:
@@ -150,7 +150,7 @@ def _train(args: argparse.Namespace, store: Any) -> int:
         print("Nothing to learn from: pass files or folders, or --samples.", file=sys.stderr)
         return EXIT_BAD_INPUT
 
-    config = preset(args.preset).with_overrides(**_parse_overrides(args.set))
+    config = preset(args.preset).with_overrides(**parse_overrides(args.set))
     cancel = CancelToken()
     signal.signal(signal.SIGINT, lambda *_: (cancel.cancel(), signal.signal(signal.SIGINT, signal.default_int_handler)))
     bar = ProgressBar()
@@ -203,7 +203,7 @@ def _eval(args: argparse.Namespace) -> int:
         out=args.out,
         k=args.k,
         preset=args.preset,
-        overrides=_parse_overrides(args.set),
+        overrides=parse_overrides(args.set),
         samples_per_prompt=args.samples_per_prompt,
         seed=args.seed,
         model=ModelSettings(args.model, args.device, args.quantization),

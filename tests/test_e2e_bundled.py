@@ -11,7 +11,7 @@ from ditto_desk.core.config import preset
 from ditto_desk.core.generate import WriteOptions, Writer
 from ditto_desk.core.jobs import train_profile
 from ditto_desk.core.logprobs import mean_token_loglik
-from ditto_desk.core.models import ModelSettings, load_model
+from ditto_desk.core.models import ModelSettings, cpu_has_native_bf16, load_model
 from ditto_desk.core.profiles import ProfileStore
 from ditto_desk.core.progress import Cancelled, CancelToken, ProgressEvent
 from ditto_desk.core.segments import encode_demonstrations
@@ -30,7 +30,8 @@ def test_quick_ditto_learns_the_sample_authors_style(sample_demos, capsys) -> No
     assert profile.has_adapter and len(profile.demonstrations) == 4
 
     loaded = load_model(ModelSettings())
-    assert loaded.quantization == "none" and "NF4 is used on CUDA" in loaded.note
+    assert loaded.quantization == ("bf16" if cpu_has_native_bf16() else "none")
+    assert "NF4 is used on CUDA" in loaded.note
     writer = Writer(loaded)
     greedy = WriteOptions(max_new_tokens=60, temperature=0.0, repetition_penalty=1.15)
     base_text = writer.write(REQUEST, greedy)

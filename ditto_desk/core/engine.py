@@ -134,7 +134,7 @@ class DittoRun:
             task_type="CAUSAL_LM",
         )
         self.model = get_peft_model(self.loaded.model, lora, adapter_name=POLICY_ADAPTER)
-        with cancel_checkpoints(self.model, self.cancel):
+        with cancel_checkpoints(self.model, self.cancel), self.loaded.autocast():
             with self._timed("sft"):
                 self._sft()
             if c.dpo_steps > 0:

@@ -90,7 +90,7 @@ class Writer:
 
         def generate() -> None:
             try:
-                with self._lock, torch.no_grad(), self._adapter_context(use_adapter):
+                with self._lock, torch.no_grad(), self.loaded.autocast(), self._adapter_context(use_adapter):
                     if options.seed is not None:
                         torch.manual_seed(options.seed)
                     self.model.generate(

@@ -7,7 +7,8 @@ from typing import Any
 
 BUNDLED = "bundled"
 DEVICES = ("auto", "cpu", "cuda", "mps")
-QUANTIZATIONS = ("auto", "nf4", "int8", "none")  # auto: NF4 on CUDA, full precision elsewhere (models.py says why)
+# auto: NF4 on CUDA, bf16 on a CPU with native bf16 arithmetic, full precision elsewhere (models.py says why).
+QUANTIZATIONS = ("auto", "nf4", "int8", "bf16", "none")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ so it is converted once into an ordinary safetensors checkpoint in the user's ca
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -46,6 +47,18 @@ class LoadedModel:
 
     def describe(self) -> str:
         return f"{self.name} · {self.device} · {self.quantization}"
+
+    def autocast(self) -> Any:
+        """The context every training, scoring and sampling step runs in: bf16 autocast for a bf16 model (the
+        adapter's weights stay in fp32, the matmuls run in bf16), nothing otherwise.
+
+        Without autocast's weight cache: the cache keeps the first bf16 copy of each trainable (fp32 LoRA) weight
+        for as long as the context lasts, so a whole training run inside one context would compute every forward
+        pass with the adapter as it was before the first optimizer step.
+        """
+        if self.quantization != "bf16":
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=torch.device(self.device).type, dtype=torch.bfloat16, cache_enabled=False)
 
 
 def cache_root() -> Path:
@@ -143,6 +156,14 @@ def detect_device(requested: str = "auto") -> str:
     return "cpu"
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes in bf16 in hardware (AVX512-BF16 or AMX); elsewhere bf16 is emulated and slow."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
 def _full_precision_dtype(device: str) -> torch.dtype:
     if device == "cuda" and torch.cuda.is_bf16_supported():
         return torch.bfloat16
@@ -187,9 +208,23 @@ def disable_cpu_repacking(model: Any) -> None:
             module.support_avx512bf16_for_cpu = False
 
 
+def contiguous_lm_head_input(model: Any) -> None:
+    """Hand the output layer a contiguous input under bf16.
+
+    generate() scores only the last position, a strided view of the hidden states; torch's CPU bf16 matmul
+    takes about 700 MB for that view of 13 rows (2 MB once it is contiguous), which was the peak of sampling.
+    """
+
+    def make_contiguous(module: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(a.contiguous() if isinstance(a, torch.Tensor) else a for a in args)
+
+    model.get_output_embeddings().register_forward_pre_hook(make_contiguous)
+
+
 def load_model(settings: ModelSettings, progress: ProgressCallback = ignore_progress) -> LoadedModel:
     """Load the tokenizer and the model, quantized as asked where bitsandbytes can, else in full precision."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl.trainer import add_fused_lm_head
 
     if settings.quantization not in QUANTIZATIONS:
         raise ModelError(f"Unknown quantization {settings.quantization!r}; choose {', '.join(QUANTIZATIONS)}.")
@@ -209,15 +244,18 @@ def load_model(settings: ModelSettings, progress: ProgressCallback = ignore_prog
     if quantization == "auto":
         # NF4 pays off on CUDA, where memory is the limit. On the CPU, bitsandbytes' NF4 is slower than full
         # precision (benchmarks/bench_quick.py, quick preset, 2 cores: fp32 164 s end to end, compose 21.7
-        # tokens/s; NF4 227 s, 7.4 tokens/s). bf16 would be twice as fast on a CPU with bf16 arithmetic, but
-        # DPO's log-prob sums drift under it (benchmarks/levers.md), so it is not offered.
-        quantization = "nf4" if device == "cuda" else "none"
-        if device != "cuda":
-            note = f"Full precision on {device}: NF4 is used on CUDA GPUs (choose nf4 to force it here)."
-    if quantization != "none" and device == "mps":
+        # tokens/s; NF4 227 s, 7.4 tokens/s), and bf16 is faster still where the CPU has bf16 arithmetic
+        # (four real emails: fp32 122 s, bf16 73 s; figures in benchmarks/levers.md).
+        if device == "cuda":
+            quantization = "nf4"
+        elif device == "cpu" and cpu_has_native_bf16():
+            quantization, note = "bf16", "bf16 on this CPU, which computes in bf16 natively (NF4 is used on CUDA)."
+        else:
+            quantization, note = "none", f"Full precision on {device}: NF4 is used on CUDA GPUs."
+    if quantization in ("nf4", "int8") and device == "mps":
         quantization, note = "none", "bitsandbytes does not run on Apple MPS, so the model runs in full precision."
     model = None
-    if quantization != "none":
+    if quantization in ("nf4", "int8"):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -232,10 +270,19 @@ def load_model(settings: ModelSettings, progress: ProgressCallback = ignore_prog
             note = f"{quantization.upper()} quantization failed here ({reason}); using full precision instead."
             quantization = "none"
     if model is None:
+        dtype = torch.bfloat16 if quantization == "bf16" else _full_precision_dtype(device)
         try:
-            model = AutoModelForCausalLM.from_pretrained(source, dtype=_full_precision_dtype(device)).to(device)
+            model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype).to(device)
         except Exception as exc:
             raise ModelError(f"Could not load {name}: {exc}") from exc
-        note = note or f"Full precision ({model.dtype}) on {device}, as chosen."
+        note = (
+            note or f"{'bf16' if quantization == 'bf16' else 'Full precision'} ({model.dtype}) on {device}, as chosen."
+        )
+    if quantization == "bf16":
+        contiguous_lm_head_input(model)
+    # trl's fused head: model(..., labels=..., fused_lm_head=True) returns per-token log-probs computed in vocabulary
+    # tiles, without the (rows, tokens, vocabulary) logits (400 MB in fp32 for one 2,000-token email, copied twice
+    # by cross-entropy). trl's trainers add it again on top; added here first, before PEFT, it serves every scorer.
+    add_fused_lm_head(model)
     model.eval()
     return LoadedModel(model=model, tokenizer=tokenizer, name=name, device=device, quantization=quantization, note=note)

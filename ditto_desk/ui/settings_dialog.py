@@ -33,9 +33,10 @@ DEVICE_LABELS = {
     "mps": "Apple GPU (MPS)",
 }
 QUANTIZATION_LABELS = {
-    "auto": "Automatic (NF4 on an NVIDIA GPU, full precision on a CPU)",
+    "auto": "Automatic (NF4 on an NVIDIA GPU, bf16 on a CPU that computes in bf16, else full precision)",
     "nf4": "NF4, 4-bit (smallest; falls back to full precision where bitsandbytes can't run)",
     "int8": "8-bit",
+    "bf16": "bf16, 16-bit (fastest on CPUs with bf16 arithmetic)",
     "none": "None (full precision; fastest to load on a CPU)",
 }
 

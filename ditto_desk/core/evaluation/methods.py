@@ -143,7 +143,7 @@ def reference_logliks(
     """(summed log-prob, tokens) of each text after its prompt, EOS included, as in training: the held-out
     texts under each method's model, and each draft's fluency under the base model."""
     examples = [Encoded(tuple(p), encode_response(tokenizer, t)) for p, t in zip(prompts, texts, strict=True)]
-    return response_logprobs(model, examples, tokenizer.pad_token_id, batch_size=4)
+    return response_logprobs(model, examples, tokenizer.pad_token_id)
 
 
 def plain_prompt(tokenizer: Any, request: str) -> tuple[int, ...]:

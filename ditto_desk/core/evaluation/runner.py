@@ -255,7 +255,7 @@ def _run_cell(
     def on_batch(done: int, total: int) -> None:
         clock.emit("generate", message, 0.9 * done / total, units)
 
-    with method_model(model, method) as active:
+    with method_model(model, method) as active, loaded.autocast():
         texts, ended = generate(
             active,
             tokenizer,
@@ -270,7 +270,7 @@ def _run_cell(
         clock.emit("score", f"[{author}] {method}: scoring the held-out texts", 0.9, units)
         logliks = reference_logliks(active, tokenizer, prompts, references)
     # Fluency: every draft's likelihood under the base model, after the plain request (the same for all methods).
-    with method_model(model, "zero-shot") as base:
+    with method_model(model, "zero-shot") as base, loaded.autocast():
         drafts = [(plain[i], t) for i, per_prompt in enumerate(texts) for t in per_prompt]
         fluency = reference_logliks(base, tokenizer, [p for p, _ in drafts], [t for _, t in drafts])
     cell = {
