@@ -1,11 +1,14 @@
-"""Each speed lever of the CPU engine against its baseline, measured in this one process on four real
-emails of 250-800 tokens (benchmarks/texts.py) with the bundled model, and printed as a ratio:
+"""Each speed and memory lever of the CPU engine against its baseline, measured in this one process on four
+real emails of 250-800 tokens (benchmarks/texts.py) with the bundled model, and printed as a ratio:
 
 - precision: fp32 weights vs bf16 weights with bf16 autocast (the CPU's AVX512-BF16), for a training
   step (forward + backward, LoRA) and for sampling, and the first DPO step's reward margin under each
   (0 when the policy's log-probs agree with the cached reference, as they must before any update);
+- bf16 sampling: 16 vs 32 rows per batch; the prompt pass's memory with the output layer given the
+  hidden states' strided last position (as generate() does) vs a contiguous copy;
+- scoring a long email: logits + cross-entropy vs trl's fused log-prob head (peak memory);
 - torch threads: 2 vs 1;
-- segments: the longest email learnt whole vs in 256-token segments (time per token of a training step);
+- segments: the longest email learnt whole vs in segments (time per token of a training step);
 - a sampling round: every email whole with one cap for all (1.3 x the longest text, as before) vs the
   engine's round now (samples spread over each email's segments, each with its own cap);
 - micro-batch: 1 vs 2 sequences per forward pass (training step).
@@ -16,7 +19,9 @@ emails of 250-800 tokens (benchmarks/texts.py) with the bundled model, and print
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -32,7 +37,7 @@ from texts import real_emails  # noqa: E402
 from ditto_desk.core.chat import Encoded, encode_prompt  # noqa: E402
 from ditto_desk.core.config import preset  # noqa: E402
 from ditto_desk.core.engine import DittoRun  # noqa: E402
-from ditto_desk.core.logprobs import pad_batch  # noqa: E402
+from ditto_desk.core.logprobs import pad_batch, response_logprobs  # noqa: E402
 from ditto_desk.core.models import LoadedModel, ModelSettings, load_model  # noqa: E402
 from ditto_desk.core.sampling import draw_samples, length_cap  # noqa: E402
 from ditto_desk.core.segments import encode_demonstrations  # noqa: E402
@@ -47,21 +52,52 @@ def best_of(repeats: int, fn: Callable[[], object]) -> float:
     return min(times)
 
 
-def in_bf16(loaded: LoadedModel) -> LoadedModel:
-    """The same model with bf16 weights; train_pass and sample_round run it under bf16 autocast."""
-    return replace(loaded, model=loaded.model.to(torch.bfloat16), quantization="bf16")
+class PeakRss:
+    """Peak resident memory above the level at entry, polled every millisecond, in MB."""
+
+    def __enter__(self) -> PeakRss:
+        self.start = self.peak = _rss_mb()
+        self.running = True
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+        self.thread.start()
+        return self
+
+    def _poll(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, _rss_mb())
+            time.sleep(0.001)
+
+    def __exit__(self, *exc: object) -> None:
+        self.running = False
+        self.thread.join()
+
+    @property
+    def mb(self) -> float:
+        return self.peak - self.start
 
 
-def autocast_for(loaded: LoadedModel):
-    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=loaded.quantization == "bf16")
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def first_dpo_margin(loaded: LoadedModel, emails) -> float:
     config = preset("quick").with_overrides(sft_max_steps=2, dpo_steps=1)
     run = DittoRun(loaded, emails, config)
-    with autocast_for(loaded):
-        run.run()
+    run.run()
     return next(e["reward_margin"] for e in run.stats.log if e["phase"] == "dpo")
+
+
+def logits_logprob_sum(model, example: Encoded, pad_id: int) -> float:
+    """The way scoring worked before trl's fused head: full logits, then cross-entropy over them."""
+    batch = pad_batch([example], pad_id, "cpu")
+    with torch.no_grad():
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[:, :-1]
+        targets = batch["labels"][:, 1:]
+        logps = -torch.nn.functional.cross_entropy(
+            logits.float().reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-100, reduction="sum"
+        )
+    return float(logps)
 
 
 def with_lora(loaded: LoadedModel) -> LoadedModel:
@@ -74,18 +110,18 @@ def train_pass(loaded: LoadedModel, examples: list[Encoded], micro: int = 1) -> 
     """Forward and backward over every example, ``micro`` sequences per pass, as SFT and DPO do."""
     model = loaded.model
     model.train()
-    with autocast_for(loaded):
+    with loaded.autocast():
         for start in range(0, len(examples), micro):
             batch = pad_batch(examples[start : start + micro], loaded.tokenizer.pad_token_id, "cpu")
             model(**batch).loss.backward()
     model.zero_grad(set_to_none=True)
 
 
-def sample_round(loaded: LoadedModel, prompts, caps, counts, force_length: bool = False) -> int:
+def sample_round(loaded: LoadedModel, prompts, caps, counts, force_length: bool = False, rows: int = 16) -> int:
     torch.manual_seed(0)
     extra = {"min_new_tokens": min(caps)} if force_length else {}
-    with autocast_for(loaded):
-        samples = draw_samples(loaded.model, loaded.tokenizer, prompts, counts, caps, 1.0, 16, 0, **extra)
+    with loaded.autocast():
+        samples = draw_samples(loaded.model, loaded.tokenizer, prompts, counts, caps, 1.0, rows, 0, **extra)
     return sum(len(s.ids) for s in samples)
 
 
@@ -96,7 +132,7 @@ def ratio_line(name: str, base_label: str, base: float, new_label: str, new: flo
 def measure(repeats: int) -> None:
     quick = preset("quick")
     fp32 = with_lora(load_model(ModelSettings(quantization="none")))
-    bf16 = with_lora(in_bf16(load_model(ModelSettings(quantization="none"))))
+    bf16 = with_lora(load_model(ModelSettings(quantization="bf16")))
     tokenizer = fp32.tokenizer
     emails = real_emails(tokenizer)
     requests, texts = [d.prompt for d in emails], [d.text for d in emails]
@@ -116,8 +152,33 @@ def measure(repeats: int) -> None:
     s16 = best_of(repeats, lambda: sample_round(bf16, prompts, caps, 4, force_length=True))
     ratio_line("sampling 16 rows x 64 tokens", "fp32", s32, "bf16", s16)
     print(f"{'':34s} fp32 {tokens32 / s32:7.1f} tok/s | bf16 {tokens32 / s16:7.1f} tok/s")
-    margins = [first_dpo_margin(m, emails) for m in (load_model(ModelSettings()), in_bf16(load_model(ModelSettings())))]
+    margins = [first_dpo_margin(load_model(ModelSettings(quantization=q)), emails) for q in ("none", "bf16")]
     print(f"{'first DPO step reward margin':34s} fp32 {margins[0]:7.3f}   | bf16 {margins[1]:7.3f}   (must be 0)")
+
+    print("\n== bf16 sampling ==")
+    all_prompts = [e.prompt_ids for e in segmented]
+    b16 = best_of(repeats, lambda: sample_round(bf16, all_prompts, [96] * len(all_prompts), 2, True, rows=16))
+    b32 = best_of(repeats, lambda: sample_round(bf16, all_prompts, [96] * len(all_prompts), 2, True, rows=32))
+    ratio_line(f"{2 * len(all_prompts)} samples x 96 tokens, rows/batch", "16", b16, "32", b32)
+    # The same bf16 weights without load_model's contiguous copy for the output layer.
+    strided = replace(bf16, model=with_lora(load_model(ModelSettings(quantization="none"))).model.to(torch.bfloat16))
+    memory = []
+    for model in (strided, bf16):
+        with PeakRss() as peak:
+            sample_round(model, all_prompts[:13], [1] * 13, 1, rows=13)
+        memory.append(peak.mb)
+    ratio_line("prompt pass of 13 rows, extra RSS", "strided", memory[0], "contiguous", memory[1], "MB")
+
+    print("\n== scoring the longest email (reference log-probs, fluency) ==")
+    whole = encode_demonstrations(tokenizer, requests, texts, 10**6, 4096)
+    longest_example = max((e.encoded for e in whole), key=lambda e: e.length)
+    pad = tokenizer.pad_token_id
+    with PeakRss() as before:
+        logits_sum = logits_logprob_sum(fp32.model, longest_example, pad)
+    with PeakRss() as fused:
+        fused_sum = response_logprobs(fp32.model, [longest_example], pad)[0][0]
+    ratio_line(f"{longest_example.length} tokens, extra RSS", "logits+CE", before.mb, "fused", fused.mb, "MB")
+    print(f"{'':34s} log-prob sums: {logits_sum:.3f} vs {fused_sum:.3f}")
 
     print("\n== torch threads ==")
     torch.set_num_threads(1)

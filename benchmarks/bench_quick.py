@@ -7,7 +7,7 @@ num_return_sequences per prompt, max_new_tokens 1024) and our way, in this same 
 both wall times, their ratio and the share of samples each way cut at its length cap; then times a
 streamed compose (first token latency, tokens/s).
 
-    python benchmarks/bench_quick.py [--texts samples|mail] [--quantization nf4] [--skip-reference]
+    python benchmarks/bench_quick.py [--texts samples|mail] [--quantization nf4] [--skip-reference] [--set KEY=VALUE]
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from ditto_desk.cli import parse_overrides
 from ditto_desk.core.config import TrainingConfig, preset
 from ditto_desk.core.engine import DittoRun
 from ditto_desk.core.generate import WriteOptions, Writer
@@ -174,8 +175,9 @@ def main() -> int:
     parser.add_argument("--texts", default="samples", choices=sorted(TARGET_SECONDS))
     parser.add_argument("--quantization", default="auto")
     parser.add_argument("--skip-reference", action="store_true")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a hyperparameter")
     args = parser.parse_args()
-    config = preset("quick")
+    config = preset("quick").with_overrides(**parse_overrides(args.set))
     print(f"torch threads: {torch.get_num_threads()}, preset quick: {config}")
     with tempfile.TemporaryDirectory() as folder:
         adapter_dir = Path(folder)
