@@ -111,10 +111,8 @@ PRESETS: dict[str, TrainingConfig] = {
         dpo_batch_size=4,
         dpo_warmup_ratio=0.0,
         # Measured on 4 real emails of 279-752 tokens, bf16 (benchmarks/levers.md): segments of 192 tokens and
-        # checkpointed DPO keep the peak near 2.1 GB (2.5 GB without checkpointing, for 4 s less); 32 rows per
-        # sampling batch draw 1.1-1.2x faster than 16.
+        # checkpointed DPO keep the peak near 2.1 GB (2.5 GB without checkpointing, for 4-7 s less).
         segment_tokens=192,
-        sample_batch_size=32,
         dpo_gradient_checkpointing=True,
         max_length=384,
     ),

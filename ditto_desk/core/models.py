@@ -224,7 +224,6 @@ def contiguous_lm_head_input(model: Any) -> None:
 def load_model(settings: ModelSettings, progress: ProgressCallback = ignore_progress) -> LoadedModel:
     """Load the tokenizer and the model, quantized as asked where bitsandbytes can, else in full precision."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from trl.trainer import add_fused_lm_head
 
     if settings.quantization not in QUANTIZATIONS:
         raise ModelError(f"Unknown quantization {settings.quantization!r}; choose {', '.join(QUANTIZATIONS)}.")
@@ -280,9 +279,5 @@ def load_model(settings: ModelSettings, progress: ProgressCallback = ignore_prog
         )
     if quantization == "bf16":
         contiguous_lm_head_input(model)
-    # trl's fused head: model(..., labels=..., fused_lm_head=True) returns per-token log-probs computed in vocabulary
-    # tiles, without the (rows, tokens, vocabulary) logits (400 MB in fp32 for one 2,000-token email, copied twice
-    # by cross-entropy). trl's trainers add it again on top; added here first, before PEFT, it serves every scorer.
-    add_fused_lm_head(model)
     model.eval()
     return LoadedModel(model=model, tokenizer=tokenizer, name=name, device=device, quantization=quantization, note=note)
