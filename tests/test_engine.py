@@ -181,9 +181,20 @@ def test_the_first_dpo_step_starts_from_the_reference(
     from dataclasses import replace
 
     loaded = load_model(replace(tiny_settings, quantization=quantization, device="cpu"))
-    config = tiny_config.with_overrides(dpo_steps=1, sft_learning_rate=1e-2)
+    config = tiny_config.with_overrides(dpo_steps=1, sft_learning_rate=1e-2, rpo_alpha=0.0)  # loss: DPO's alone
     run = DittoRun(loaded, sample_demos, config)
     run.run()
     first = next(e for e in run.stats.log if e["phase"] == "dpo")
     assert first["reward_margin"] == pytest.approx(0.0, abs=tolerance)
     assert first["loss"] == pytest.approx(0.693147, abs=tolerance)
+
+
+def test_the_quick_preset_adds_the_chosen_texts_likelihood_to_dpo(tiny_settings, tiny_config, sample_demos) -> None:
+    """quick's rpo_alpha: the first DPO step's loss is log(2) plus the chosen texts' mean token NLL (about 10
+    nats on the random tiny model), so DPO cannot push the user's own texts down unchecked."""
+    assert tiny_config.rpo_alpha == 1.0
+    run = DittoRun(load_model(tiny_settings), sample_demos, tiny_config.with_overrides(dpo_steps=1))
+    run.run()
+    first = next(e for e in run.stats.log if e["phase"] == "dpo")
+    assert first["reward_margin"] == pytest.approx(0.0, abs=1e-4)
+    assert first["loss"] > 0.693147 + 5.0
