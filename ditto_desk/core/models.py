@@ -212,7 +212,7 @@ def contiguous_lm_head_input(model: Any) -> None:
     """Hand the output layer a contiguous input under bf16.
 
     generate() scores only the last position, a strided view of the hidden states; torch's CPU bf16 matmul
-    takes about 700 MB for that view of 13 rows (2 MB once it is contiguous), which was the peak of sampling.
+    takes about 700 MB for that view of 13 rows (nothing measurable once it is contiguous): the peak of sampling.
     """
 
     def make_contiguous(module: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
