@@ -16,7 +16,8 @@ from ditto_desk.core.profiles import ProfileStore
 from ditto_desk.core.progress import Cancelled, CancelToken, ProgressEvent
 from ditto_desk.core.segments import encode_demonstrations
 
-pytestmark = pytest.mark.e2e
+# The whole quick training on the bundled model runs about 3 minutes here; the rest of the suite fails after 5.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 REQUEST = "Write an email to the team about the new on-call rota."
 
 

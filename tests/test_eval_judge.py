@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from test_eval_fixtures import TOPICS, styled_text
+from eval_fixtures import TOPICS, styled_text
 
 from ditto_desk.core.evaluation.judge import StyleJudge, distort
 from ditto_desk.core.evaluation.winrate import (

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_eval_fixtures import write_corpus
+from eval_fixtures import write_corpus
 
 from ditto_desk.cli import EXIT_OK, main
 from ditto_desk.core.demos import Demonstration

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from ditto_desk.core.generate import WriteOptions, Writer
@@ -29,7 +31,12 @@ def test_closing_the_stream_early_frees_the_model(tiny_settings) -> None:
     stream = writer.stream("Write", WriteOptions(max_new_tokens=400))
     next(stream)
     stream.close()
-    assert writer.write("Write", WriteOptions(max_new_tokens=4, seed=0)) is not None  # the lock was released
+    # A lock left held would make the next write wait forever: give it 60 s, not the suite's timeout.
+    finished = threading.Event()
+    threading.Thread(
+        target=lambda: (writer.write("Write", WriteOptions(max_new_tokens=4, seed=0)), finished.set()), daemon=True
+    ).start()
+    assert finished.wait(60), "closing the stream early left the model locked"
 
 
 def test_adapter_changes_the_writing_and_base_stays_available(tiny_settings, tiny_config, sample_demos) -> None:
