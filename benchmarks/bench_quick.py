@@ -130,19 +130,21 @@ def compare_samplers(run: DittoRun, config: TrainingConfig) -> None:
     chat = [tokenizer.decode(run.prompts[i]) for i in firsts]
     torch.manual_seed(0)
     start = time.monotonic()
-    ours = draw_samples(
-        model,
-        tokenizer,
-        [run.prompts[i] for i in firsts],
-        config.n_samples,
-        [run.caps[i] for i in firsts],
-        1.0,
-        config.sample_batch_size,
-        0,
-        top_k=config.top_k,
-    )
+    with run.loaded.autocast():  # both ways in the precision the engine samples in
+        ours = draw_samples(
+            model,
+            tokenizer,
+            [run.prompts[i] for i in firsts],
+            config.n_samples,
+            [run.caps[i] for i in firsts],
+            1.0,
+            config.sample_batch_size,
+            0,
+            top_k=config.top_k,
+        )
     ours_s = time.monotonic() - start
-    ref_s, ref_cut = reference_way(model, tokenizer, chat, config.n_samples, 1024)
+    with run.loaded.autocast():
+        ref_s, ref_cut = reference_way(model, tokenizer, chat, config.n_samples, 1024)
     print(f"\n== drawing {len(ours)} samples ({config.n_samples} per prompt, temperature 1) ==")
     ref_cut_share = sum(ref_cut) / len(ref_cut)
     print(f"reference way (pipeline, batch 2, 1024 new tokens) {ref_s:7.1f} s, cut at cap {ref_cut_share:.0%}")

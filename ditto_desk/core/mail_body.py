@@ -13,7 +13,7 @@ _ORIGINAL_MESSAGE = re.compile(r"^-{2,}\s*(?:original message|forwarded message)
 _ATTRIBUTION_END = re.compile(r"\b(?:wrote|writes|said)\s*:\s*$", re.IGNORECASE)
 # A quoted line: "> ...", or supercite's initials before the ">" ("GM> ...", "  A> ...").
 _QUOTED = re.compile(r"^[A-Za-z]{0,4}>")
-# A rule of dashes or underscores: a mailing list's footer or a client's line above the quoted original.
+# A rule of dashes, underscores or equals signs: a list's footer or a client's line above the quoted original.
 _FOOTER_RULE = re.compile(r"^[-_=]{20,}$")
 _BRACKETED_NAME = re.compile(r"^\[[^\]\n]{1,60}\]$")  # "[Tim]" above a quote, as some writers mark it
 

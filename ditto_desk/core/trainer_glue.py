@@ -11,8 +11,8 @@ from transformers import TrainerCallback
 
 from .progress import CancelToken
 
-# No checkpoints, no reporting services, no progress bars, no mixed precision on the CPU:
-# the engine saves the adapter itself, atomically, into the profile.
+# No checkpoints, no reporting services, no progress bars: the engine saves the adapter itself, atomically,
+# into the profile. No trainer mixed precision either: a bf16 model trains inside LoadedModel.autocast().
 QUIET_TRAINING = {
     "save_strategy": "no",
     "report_to": "none",
