@@ -76,7 +76,7 @@ def test_gradient_accumulation_gives_the_same_sft_step(tiny_model_dir: Path, sam
         model = get_peft_model(loaded.model, lora)
         examples = [encode_example(loaded.tokenizer, d.prompt, d.text[:300]) for d in sample_demos[:4]]
         config = preset("quick").with_overrides(
-            sft_max_steps=1, sft_warmup_ratio=0.0, sft_batch_size=4, micro_batch_size=micro, optimizer="sgd"
+            sft_max_steps=1, sft_warmup_ratio=0.0, sft_batch_size=4, micro_batch_size=micro, sft_optimizer="sgd"
         )
         train_sft(model, loaded.tokenizer, examples, config, "cpu", CancelToken(), lambda *_: False)
         adapters.append(get_peft_model_state_dict(model))

@@ -9,8 +9,9 @@ import pytest
 import torch
 from peft import PeftModel, get_peft_model_state_dict
 
+from ditto_desk.core.adapters import POLICY_ADAPTER, REFERENCE_ADAPTER
 from ditto_desk.core.demos import Demonstration
-from ditto_desk.core.engine import POLICY_ADAPTER, REFERENCE_ADAPTER, DittoRun
+from ditto_desk.core.engine import DittoRun
 from ditto_desk.core.jobs import train_profile
 from ditto_desk.core.logprobs import response_logprobs
 from ditto_desk.core.models import load_model

@@ -25,6 +25,7 @@ class TrainingConfig:
     sft_warmup_ratio: float = 0.1
     sft_scheduler: str = "cosine"
     sft_stop_loss: float = 1.0  # stop early once a step's loss falls below this
+    sft_optimizer: str = "adamw_torch"  # a transformers `optim` name
     # Phase 2: iterated online comparisons (DPO against the frozen SFT model)
     dpo_learning_rate: float = 5e-5
     dpo_steps: int = 40
@@ -34,7 +35,7 @@ class TrainingConfig:
     beta: float = 0.05
     dpo_warmup_ratio: float = 0.25
     dpo_scheduler: str = "constant_with_warmup"
-    optimizer: str = "adamw_torch"  # the reference code uses "rmsprop"
+    dpo_optimizer: str = "adamw_torch"
     share_expert: float = 0.7  # demonstration > latest round's sample
     share_replay: float = 0.2  # demonstration > an earlier round's sample
     share_intermodel: float = 0.1  # later round's sample > earlier round's sample
@@ -87,7 +88,10 @@ PRESETS: dict[str, TrainingConfig] = {
         sft_learning_rate=3e-5,
         sft_warmup_ratio=0.2,
         dpo_learning_rate=1e-6,
-        optimizer="rmsprop",
+        # The reference code's one set of training arguments (alignment-handbook's DPOConfig, optim "rmsprop" by
+        # default) drives both of its phases; the paper says AdamW.
+        sft_optimizer="rmsprop",
+        dpo_optimizer="rmsprop",
     ),
     "standard": TrainingConfig(
         segment_tokens=320,

@@ -1,8 +1,9 @@
 """Phase 2's training step: DPO through trl against the frozen SFT model.
 
-trl 1.16 cannot name a reference *adapter* (with peft its reference is the base model), but its DPO
-loss can read reference log-probs from each batch. The engine computes them once per response with
-the SFT adapter and passes them in, so the reference never moves and is never recomputed per step.
+DITTO's reference is the SFT model, which the engine keeps as its own frozen adapter ("sft", see
+adapters.py). It scores every response once under that adapter and passes the log-probs in each batch;
+trl's DPO loss reads them from there (its precomputed-reference path), so the reference never moves and
+is never recomputed per step.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from typing import Any
 
 import torch
 from datasets import Dataset
-from transformers import PrinterCallback, get_scheduler
+from transformers import PrinterCallback, Trainer, get_scheduler
 from trl import DPOConfig, DPOTrainer
 
+from .adapters import POLICY_ADAPTER
 from .config import TrainingConfig, micro_batches
 from .pairs import Pair
 from .progress import CancelToken
@@ -33,13 +35,13 @@ class _ReferenceFromBatchDPOTrainer(DPOTrainer):
         return dataset  # already tokenised by the engine, exactly as the reference log-probs were computed
 
 
-def make_optimizer(model: Any, config: TrainingConfig) -> tuple[torch.optim.Optimizer, Any]:
-    """One optimizer and schedule for every round of DPO (a new one per round would reset its state)."""
+def make_optimizer(model: Any, args: DPOConfig, config: TrainingConfig) -> tuple[torch.optim.Optimizer, Any]:
+    """One optimizer and schedule for every round of DPO (a new one per round would reset its state); the
+    optimizer by its transformers name (``args.optim``), as SFT's, and the schedule over all DPO steps."""
+    optimizer_cls, kwargs = Trainer.get_optimizer_cls_and_kwargs(args, model)
+    # Weight decay in a parameter group, as Trainer sets it (AdamW's own default would be 0.01).
     params = [p for p in model.parameters() if p.requires_grad]
-    if config.optimizer == "rmsprop":
-        optimizer: torch.optim.Optimizer = torch.optim.RMSprop(params, lr=config.dpo_learning_rate)
-    else:
-        optimizer = torch.optim.AdamW(params, lr=config.dpo_learning_rate, weight_decay=0.0)
+    optimizer = optimizer_cls([{"params": params, "weight_decay": args.weight_decay}], **kwargs)
     scheduler = get_scheduler(
         config.dpo_scheduler,
         optimizer,
@@ -72,8 +74,8 @@ def pairs_dataset(
 class DpoRounds:
     """One trl DPOTrainer, one optimizer and one schedule for every round; each round brings new pairs.
 
-    Creating the trainer copies the current adapter ("default", fresh from SFT) into a frozen "ref"
-    adapter: that is trl's own convention, and exactly DITTO's reference, the SFT model.
+    The trainer trains the policy adapter ("default", trl's name for it). Every batch carries its reference
+    log-probs, so trl needs no reference of its own.
     """
 
     def __init__(
@@ -89,6 +91,9 @@ class DpoRounds:
             per_device_train_batch_size=per_pass,
             gradient_accumulation_steps=accumulation,
             max_steps=max(config.resample_every, 1),
+            optim=config.dpo_optimizer,
+            learning_rate=config.dpo_learning_rate,
+            weight_decay=0.0,
             beta=config.beta,
             # DPO's sigmoid loss, plus the chosen texts' mean token NLL weighted by rpo_alpha when asked for.
             loss_type=["sigmoid", "sft"] if config.rpo_alpha > 0 else ["sigmoid"],
@@ -99,16 +104,23 @@ class DpoRounds:
             # In order: the engine shuffled the pairs itself, and step i trains on its batch i (the training
             # log records what each step saw).
             train_sampling_strategy="sequential",
+            # Dropout off in DPO (trl's default, named here): the reference was scored without dropout, so at step 0
+            # the policy's log-probs are the reference's exactly and the implicit rewards carry no dropout noise.
+            disable_dropout=True,
         )
         self.trainer = _ReferenceFromBatchDPOTrainer(
             model=model,
             args=args,
             train_dataset=first_pairs,  # each round's pairs replace these (see train)
             processing_class=tokenizer,
-            optimizers=make_optimizer(model, config),
+            optimizers=make_optimizer(model, args, config),
             callbacks=[self.reporter],
         )
         self.trainer.remove_callback(PrinterCallback)
+        # trl copies the policy into a "ref" adapter for a reference of its own; ours comes with every batch, so
+        # that copy would only take memory and could be mistaken for the reference.
+        model.delete_adapter("ref")
+        model.set_adapter(POLICY_ADAPTER)  # peft's rule: the active adapter trains, every other one is frozen
 
     def train(self, dataset: Dataset, steps: int, on_step: Callable[[int, dict[str, float]], bool]) -> None:
         """Run ``steps`` DPO steps of ``dpo_batch_size`` pairs each."""

@@ -8,7 +8,6 @@ batches and, through hooks, inside every decoder layer.
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Iterator, Sequence
@@ -18,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from peft import LoraConfig, get_peft_model, get_peft_model_state_dict
-from safetensors.torch import save_file
+from peft import LoraConfig, get_peft_model
 
+from .adapters import POLICY_ADAPTER, REFERENCE_ADAPTER, check_frozen, freeze_copy, write_adapter
 from .chat import Encoded
 from .config import TrainingConfig
 from .demos import Demonstration
@@ -34,9 +33,6 @@ from .prompts import derive_prompt
 from .sampling import Sample, draw_samples, length_cap
 from .segments import Example, encode_demonstrations
 from .sft import train_sft
-
-# trl's names: DPOTrainer freezes a copy of the "default" adapter as "ref", its reference model.
-POLICY_ADAPTER, REFERENCE_ADAPTER = "default", "ref"
 
 # Relative cost of one token in each kind of work, measured on a 2-core CPU: they only shape the ETA.
 _COST_TRAIN_TOKEN, _COST_GENERATED_TOKEN, _COST_SCORED_TOKEN = 1.0, 1.6, 0.35
@@ -78,6 +74,7 @@ class DittoRun:
         self.caps = [self._sample_cap(e) for e in self.examples]
         self.pool = SamplePool(len(self.examples))
         self._reference: dict[tuple[int, tuple[int, ...]], float] = {}
+        self._reference_fingerprint: str | None = None
         self.model: Any = None
         self.clock = ProgressClock(self._planned_cost())
 
@@ -123,7 +120,8 @@ class DittoRun:
 
     # ----- the algorithm -----
     def run(self) -> Any:
-        """Train and return the peft model whose "ditto" adapter is the result."""
+        """Train and return the peft model: its policy adapter is the result; after DPO, its frozen reference
+        adapter is the SFT model."""
         torch.manual_seed(self.config.seed)
         c = self.config
         lora = LoraConfig(
@@ -181,7 +179,8 @@ class DittoRun:
             pairs = build_round_pairs(self.rng, self.responses, self.pool, steps * c.dpo_batch_size, shares)
             batches = [pairs[i * c.dpo_batch_size : (i + 1) * c.dpo_batch_size] for i in range(steps)]
             if dpo is None:
-                # Creating the trainer freezes a copy of the SFT adapter as the reference; the policy trains on.
+                # DITTO's reference: the policy as SFT left it, frozen, never updated (the design's "sft" adapter).
+                self._reference_fingerprint = freeze_copy(self.model, POLICY_ADAPTER, REFERENCE_ADAPTER)
                 unscored = pairs_dataset(self.prompts, pairs)
                 dpo = DpoRounds(self.model, self.tokenizer, unscored, c, self.loaded.device, self.cancel)
             with self._timed("reference"):
@@ -283,6 +282,7 @@ class DittoRun:
         wanted = list(dict.fromkeys(wanted))
         if not wanted:
             return
+        check_frozen(self.model, REFERENCE_ADAPTER, self._reference_fingerprint)
         self.model.set_adapter(REFERENCE_ADAPTER)
         try:
             scored = response_logprobs(
@@ -303,24 +303,4 @@ class DittoRun:
     # ----- results -----
     def write_adapter(self, folder: Path) -> None:
         """Write the policy as a standard PEFT adapter folder (adapter_model.safetensors + adapter_config.json)."""
-        save_file(adapter_weights(self.model, POLICY_ADAPTER), folder / "adapter_model.safetensors")
-        config = adapter_config(self.model, POLICY_ADAPTER, self.loaded.name)
-        (folder / "adapter_config.json").write_text(json.dumps(config, indent=2))
-
-
-def adapter_weights(model: Any, adapter: str) -> dict[str, torch.Tensor]:
-    """One LoRA adapter's weights, keyed as PEFT saves them, on the CPU.
-
-    Read from the parameters, not model.state_dict(): that would also walk (and, on the CPU, unpack) the
-    quantized base layers, which is slow and was where bitsandbytes corrupted NF4 weights.
-    """
-    lora = {name: param for name, param in model.named_parameters() if f".{adapter}." in name}
-    state = get_peft_model_state_dict(model, state_dict=lora, adapter_name=adapter)
-    return {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
-
-
-def adapter_config(model: Any, adapter: str, base_name: str) -> dict[str, Any]:
-    """The adapter's PEFT config as plain JSON data, naming the base model."""
-    config = model.peft_config[adapter].to_dict()
-    config["base_model_name_or_path"] = base_name
-    return json.loads(json.dumps(config, default=list))  # sets (target_modules) become lists
+        write_adapter(self.model, POLICY_ADAPTER, self.loaded.name, folder)

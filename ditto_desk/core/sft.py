@@ -1,4 +1,4 @@
-"""Phase 1: supervised fine-tuning of the "sft" LoRA adapter on the demonstrations.
+"""Phase 1: supervised fine-tuning of the policy adapter on the demonstrations (the design's "sft").
 
 Loss on the response only (prompt tokens are labelled -100), EOS kept, early stop once a step's
 loss falls below ``sft_stop_loss``. transformers' Trainer runs the loop.
@@ -53,7 +53,7 @@ def train_sft(
         learning_rate=config.sft_learning_rate,
         lr_scheduler_type=config.sft_scheduler,
         warmup_steps=round(config.sft_warmup_ratio * config.sft_max_steps),
-        optim=config.optimizer,
+        optim=config.sft_optimizer,
         weight_decay=0.0,
         remove_unused_columns=False,
     )

@@ -12,9 +12,9 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ..adapters import POLICY_ADAPTER, REFERENCE_ADAPTER
 from ..chat import Encoded, encode_prompt, encode_response
 from ..demos import Demonstration
-from ..engine import POLICY_ADAPTER, REFERENCE_ADAPTER
 from ..logprobs import response_logprobs
 from ..progress import CancelToken
 from ..sampling import draw_samples

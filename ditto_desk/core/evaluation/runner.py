@@ -1,7 +1,7 @@
 """``ditto-desk eval``: train each author once, run the four methods on the held-out prompts, judge.
 
 Per author: the base-model cells (zero-shot, few-shot) first, then one DITTO training whose frozen
-"ref" adapter is exactly the SFT model and whose policy is DITTO. Every finished cell and every
+"sft" adapter is exactly the SFT model and whose policy is DITTO. Every finished cell and every
 training is saved into OUTDIR at once, so a crash loses at most the cell in progress.
 """
 

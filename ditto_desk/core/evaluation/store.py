@@ -15,10 +15,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from safetensors.torch import save as safetensors_bytes
-
-from ..atomic import atomic_write_bytes, atomic_write_json
-from ..engine import POLICY_ADAPTER, REFERENCE_ADAPTER, adapter_config, adapter_weights
+from ..adapters import POLICY_ADAPTER, REFERENCE_ADAPTER, write_adapter
+from ..atomic import atomic_write_json
 
 # Where each adapter of a trained model is kept, by the method it stands for.
 ADAPTER_FOLDERS = {REFERENCE_ADAPTER: "sft", POLICY_ADAPTER: "ditto"}
@@ -68,17 +66,12 @@ class ResultStore:
         for adapter, sub in ADAPTER_FOLDERS.items():
             if adapter not in model.peft_config:
                 continue
-            target = folder / sub
-            target.mkdir(parents=True, exist_ok=True)
-            tensors = adapter_weights(model, adapter)
-            atomic_write_bytes(target / "adapter_model.safetensors", safetensors_bytes(tensors))
-            config = {**adapter_config(model, adapter, base_name), "inference_mode": True}
-            atomic_write_json(target / "adapter_config.json", config)
+            write_adapter(model, adapter, base_name, folder / sub)
             saved.append(sub)
         atomic_write_json(folder / "training.json", {"fingerprint": key, "adapters": saved, **log})
 
     def load_adapters(self, author: str, base_model: Any) -> Any:
-        """The base model with the saved adapters under their training names ("ref", "default")."""
+        """The base model with the saved adapters under their training names (adapters.py)."""
         from peft import PeftModel
 
         folder = self.adapter_dir(author)

@@ -1,0 +1,89 @@
+"""DITTO's two LoRA adapters on one model (shared/design/ditto.md), the frozen copy that makes the
+reference, and the one way an adapter is written to disk.
+
+The design calls them "sft" and "ditto". The policy keeps peft's and trl's name, "default": trl's
+DPOTrainer looks up the trained adapter under that name. The reference is the engine's own frozen copy
+of the policy as SFT left it, "sft", and its fingerprint is checked each time it is used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from peft import get_peft_model_state_dict
+from safetensors.torch import save as safetensors_bytes
+
+from .atomic import atomic_write_bytes, atomic_write_json
+
+POLICY_ADAPTER = "default"  # the design's "ditto": SFT trains it, then DPO
+REFERENCE_ADAPTER = "sft"  # DPO's reference: a frozen copy of the policy as SFT left it
+
+
+class ReferenceChangedError(RuntimeError):
+    """The frozen reference adapter is not what it was when it was made: DPO must not go on against it."""
+
+
+def adapter_weights(model: Any, adapter: str) -> dict[str, torch.Tensor]:
+    """One LoRA adapter's weights, keyed as PEFT saves them, on the CPU.
+
+    Read from the parameters, not model.state_dict(): that would also walk (and, on the CPU, unpack) the
+    quantized base layers, which is slow and was where bitsandbytes corrupted NF4 weights.
+    """
+    lora = {name: param for name, param in model.named_parameters() if f".{adapter}." in name}
+    state = get_peft_model_state_dict(model, state_dict=lora, adapter_name=adapter)
+    return {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
+
+
+def fingerprint(model: Any, adapter: str) -> str:
+    """A hash of one adapter's weights, bit for bit."""
+    digest = hashlib.sha256()
+    for name, param in sorted((n, p) for n, p in model.named_parameters() if f".{adapter}." in n):
+        digest.update(name.encode())
+        digest.update(param.detach().to("cpu").contiguous().view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def freeze_copy(model: Any, source: str, target: str) -> str:
+    """Add ``target`` as an exact, frozen copy of adapter ``source`` (``source`` stays active and trainable);
+    return the copy's fingerprint for :func:`check_frozen`."""
+    model.add_adapter(target, model.peft_config[source])
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for name, param in params.items():
+            if f".{source}." in name:
+                params[name.replace(f".{source}.", f".{target}.")].copy_(param)
+    model.set_adapter(source)  # peft makes the active adapter trainable and every other one frozen
+    check_frozen(model, target)
+    return fingerprint(model, target)
+
+
+def check_frozen(model: Any, adapter: str, expected: str | None = None) -> None:
+    """Raise :class:`ReferenceChangedError` unless ``adapter`` exists, nothing can train it, and (given
+    ``expected``) its weights are bit for bit what they were."""
+    if adapter not in model.peft_config:
+        raise ReferenceChangedError(f"the model has no {adapter!r} adapter")
+    trainable = [n for n, p in model.named_parameters() if f".{adapter}." in n and p.requires_grad]
+    if trainable:
+        raise ReferenceChangedError(f"the {adapter!r} adapter is trainable ({trainable[0]})")
+    if expected is not None and fingerprint(model, adapter) != expected:
+        raise ReferenceChangedError(f"the {adapter!r} adapter's weights changed since it was frozen")
+
+
+def adapter_config(model: Any, adapter: str, base_name: str) -> dict[str, Any]:
+    """The adapter's PEFT config as plain JSON data, naming the base model, as PEFT saves it (for inference)."""
+    config = model.peft_config[adapter].to_dict()
+    config["base_model_name_or_path"] = base_name
+    config["inference_mode"] = True
+    return json.loads(json.dumps(config, default=list))  # sets (target_modules) become lists
+
+
+def write_adapter(model: Any, adapter: str, base_name: str, folder: Path) -> None:
+    """One adapter as a standard PEFT folder (adapter_model.safetensors + adapter_config.json), each file
+    written atomically; plain ``peft`` loads it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(folder / "adapter_model.safetensors", safetensors_bytes(adapter_weights(model, adapter)))
+    atomic_write_json(folder / "adapter_config.json", adapter_config(model, adapter, base_name))

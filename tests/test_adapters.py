@@ -1,0 +1,93 @@
+"""DITTO's two adapters: the engine's own frozen reference, and the optimizers each phase is given."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from peft import LoraConfig, get_peft_model
+from trl import DPOConfig
+
+from ditto_desk.core.adapters import (
+    POLICY_ADAPTER,
+    REFERENCE_ADAPTER,
+    ReferenceChangedError,
+    adapter_weights,
+    check_frozen,
+    freeze_copy,
+)
+from ditto_desk.core.config import preset
+from ditto_desk.core.dpo import make_optimizer
+from ditto_desk.core.engine import DittoRun
+from ditto_desk.core.models import load_model
+from ditto_desk.core.progress import ProgressEvent
+from ditto_desk.core.trainer_glue import common_args
+
+
+@pytest.fixture
+def peft_model(tiny_settings):
+    lora = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM")
+    model = get_peft_model(load_model(tiny_settings).model, lora, adapter_name=POLICY_ADAPTER)
+    with torch.no_grad():  # a trained-looking policy: LoRA's B starts at zero
+        for name, param in model.named_parameters():
+            if f".{POLICY_ADAPTER}." in name:
+                param.normal_()
+    return model
+
+
+def test_the_frozen_copy_is_exact_and_nothing_trains_it(peft_model) -> None:
+    fingerprint = freeze_copy(peft_model, POLICY_ADAPTER, REFERENCE_ADAPTER)
+    policy, reference = adapter_weights(peft_model, POLICY_ADAPTER), adapter_weights(peft_model, REFERENCE_ADAPTER)
+    assert policy.keys() == reference.keys() and all(torch.equal(policy[k], reference[k]) for k in policy)
+    assert peft_model.active_adapter == POLICY_ADAPTER
+    trainable = {n for n, p in peft_model.named_parameters() if p.requires_grad}
+    assert trainable and all(f".{POLICY_ADAPTER}." in n for n in trainable)
+    check_frozen(peft_model, REFERENCE_ADAPTER, fingerprint)
+
+
+def test_a_reference_that_moved_or_can_train_is_refused(peft_model) -> None:
+    fingerprint = freeze_copy(peft_model, POLICY_ADAPTER, REFERENCE_ADAPTER)
+    weight = next(p for n, p in peft_model.named_parameters() if f".{REFERENCE_ADAPTER}." in n)
+    weight.requires_grad_(True)
+    with pytest.raises(ReferenceChangedError, match="trainable"):
+        check_frozen(peft_model, REFERENCE_ADAPTER, fingerprint)
+    weight.requires_grad_(False)
+    with torch.no_grad():
+        weight.view(-1)[0] += 1e-6  # one weight, a rounding error's worth
+    with pytest.raises(ReferenceChangedError, match="changed"):
+        check_frozen(peft_model, REFERENCE_ADAPTER, fingerprint)
+    with pytest.raises(ReferenceChangedError, match="no 'missing' adapter"):
+        check_frozen(peft_model, "missing")
+
+
+def test_training_keeps_its_own_reference_and_refuses_one_that_moved(tiny_settings, tiny_config, sample_demos) -> None:
+    """After a run the model holds the policy and the engine's frozen SFT copy, nothing else (trl's own "ref"
+    copy is dropped); and a reference that changes between rounds stops the run before it is used."""
+    run = DittoRun(load_model(tiny_settings), sample_demos, tiny_config)
+    model = run.run()
+    assert set(model.peft_config) == {POLICY_ADAPTER, REFERENCE_ADAPTER}
+    check_frozen(model, REFERENCE_ADAPTER, run._reference_fingerprint)
+
+    def tamper_in_round_two(event: ProgressEvent) -> None:
+        if event.phase == "sample" and event.message.startswith("Round 2") and event.step == 0:
+            with torch.no_grad():
+                next(p for n, p in run.model.named_parameters() if f".{REFERENCE_ADAPTER}." in n).add_(1.0)
+
+    run = DittoRun(load_model(tiny_settings), sample_demos, tiny_config, tamper_in_round_two)
+    with pytest.raises(ReferenceChangedError, match="changed since it was frozen"):
+        run.run()
+
+
+@pytest.mark.parametrize(("name", "expected"), [("adamw_torch", torch.optim.AdamW), ("rmsprop", torch.optim.RMSprop)])
+def test_dpo_gets_the_optimizer_it_names_without_weight_decay(name, expected, peft_model) -> None:
+    config = preset("quick").with_overrides(dpo_optimizer=name)
+    args = DPOConfig(**common_args("cpu", 0), optim=name, learning_rate=config.dpo_learning_rate, weight_decay=0.0)
+    optimizer, _ = make_optimizer(peft_model, args, config)
+    assert type(optimizer) is expected
+    assert [g["weight_decay"] for g in optimizer.param_groups] == [0.0]
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(config.dpo_learning_rate)
+
+
+def test_the_paper_preset_uses_the_reference_codes_optimizer_in_both_phases() -> None:
+    paper = preset("paper")
+    assert (paper.sft_optimizer, paper.dpo_optimizer) == ("rmsprop", "rmsprop")
+    assert (paper.temperature, paper.top_k, paper.top_p) == (1.0, 50, 1.0)
