@@ -68,7 +68,8 @@ def main() -> None:
                 flush=True,
             )
     means = [statistics.mean(v) for v in by_seed.values() if v]
-    print(f"\nmean margin per seed: {', '.join(f'{m:+.3f}' for m in means)}; min {min(means):+.3f}, max {max(means):+.3f}")
+    listed = ", ".join(f"{m:+.3f}" for m in means)
+    print(f"\nmean margin per seed: {listed}; min {min(means):+.3f}, max {max(means):+.3f}")
 
 
 if __name__ == "__main__":

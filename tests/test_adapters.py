@@ -91,3 +91,23 @@ def test_the_paper_preset_uses_the_reference_codes_optimizer_in_both_phases() ->
     paper = preset("paper")
     assert (paper.sft_optimizer, paper.dpo_optimizer) == ("rmsprop", "rmsprop")
     assert (paper.temperature, paper.top_k, paper.top_p) == (1.0, 50, 1.0)
+
+
+def test_ditto_samples_the_same_whatever_the_model_ships_as_its_own_sampling_defaults(tiny_settings) -> None:
+    """Temperature, top-k, top-p and the repetition penalty come from the config, never from a model's
+    generation_config (Qwen2.5-Instruct ships top_k 20, top_p 0.8 and a repetition penalty of 1.05)."""
+    from ditto_desk.core.sampling import draw_samples
+
+    loaded = load_model(tiny_settings)
+    config = preset("quick")
+    prompts = [(1, 2, 3, 4), (5, 6, 7)]
+
+    def draw() -> list[tuple[int, ...]]:
+        samples = draw_samples(
+            loaded.model, loaded.tokenizer, prompts, 3, 12, config.temperature, 8, 0, seed=5, **config.sampling()
+        )
+        return [s.ids for s in samples]
+
+    plain = draw()
+    loaded.model.generation_config.update(top_k=1, top_p=0.1, repetition_penalty=5.0, temperature=0.1)
+    assert draw() == plain

@@ -43,10 +43,12 @@ class TrainingConfig:
     # pushing every likelihood down until the drafts slide into junk. 0 is plain DPO, as in the paper.
     rpo_alpha: float = 0.0
     # Sampling: the reference code sampled through a pipeline at temperature 1 with transformers' default
-    # top_k 50 and no top_p; both are named here rather than left to the library's defaults.
+    # top_k 50, no top_p and no repetition penalty; all are named here rather than left to the library's or a
+    # model's own defaults (some instruct models ship a repetition penalty in their generation config).
     temperature: float = 1.0
     top_k: int = 50
     top_p: float = 1.0
+    repetition_penalty: float = 1.0
     max_new_tokens: int | None = None  # None: each prompt's cap comes from its own demonstration's length
     length_factor: float = 1.3  # cap = length_factor * the demonstration's tokens
     # Long texts are learnt in segments of at most this many tokens, split at paragraph ends (segments.py).
@@ -63,6 +65,10 @@ class TrainingConfig:
     @property
     def n_rounds(self) -> int:
         return -(-self.dpo_steps // self.resample_every) if self.dpo_steps > 0 else 0
+
+    def sampling(self) -> dict[str, Any]:
+        """How DITTO samples its texts to compare, as ``generate`` arguments besides the temperature."""
+        return {"top_k": self.top_k, "top_p": self.top_p, "repetition_penalty": self.repetition_penalty}
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

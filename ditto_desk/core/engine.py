@@ -257,8 +257,7 @@ class DittoRun:
             round_index,
             self.cancel,
             on_batch,
-            top_k=c.top_k,
-            top_p=c.top_p,
+            **c.sampling(),
         )
         cut = sum(s.cut for s in samples)
         self.stats.samples_cut += cut

@@ -59,8 +59,7 @@ def held_out_preference(
             c.sample_batch_size,
             0,
             seed=seed,
-            top_k=c.top_k,
-            top_p=c.top_p,
+            **c.sampling(),
         )
     examples = [Encoded(p, r) for p, r in zip(prompts, real, strict=True)]
     examples += [Encoded(prompts[d.example], d.ids) for d in drafts]
