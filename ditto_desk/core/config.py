@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from .config_rules import checked_overrides
+
 
 @dataclass(frozen=True)
 class TrainingConfig:
@@ -84,7 +86,8 @@ class TrainingConfig:
         return cls(**values)
 
     def with_overrides(self, **overrides: Any) -> TrainingConfig:
-        return replace(self, **overrides)
+        """This config with some settings changed; each is checked first (config_rules.py)."""
+        return replace(self, **checked_overrides(overrides))
 
 
 PRESETS: dict[str, TrainingConfig] = {
