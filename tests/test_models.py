@@ -55,3 +55,58 @@ def test_a_half_written_model_cache_is_detected_and_converted_again(bundled_mode
     assert not bundled_model_ready()
     assert models.prepare_bundled_model() == copy
     assert bundled_model_ready() and weights.stat().st_size > 100_000_000
+
+
+def _load_in_a_fresh_process(model: str, env: dict[str, str]) -> tuple[int, str, float]:
+    """load_model as a user's command would run it, with the environment's Hugging Face settings."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "import sys\n"
+        "from ditto_desk.core.models import ModelError, ModelSettings, load_model\n"
+        "try:\n"
+        f"    loaded = load_model(ModelSettings(model={model!r}, quantization='none'))\n"
+        "except ModelError as exc:\n"
+        "    print(exc); sys.exit(3)\n"
+        "print('loaded', loaded.name)\n"
+    )
+    start = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True, timeout=120
+    )
+    return done.returncode, done.stdout.strip(), time.monotonic() - start
+
+
+# Connections to this address are refused at once: a hub that cannot be reached, without any network.
+UNREACHABLE_HUB = {"HF_ENDPOINT": "http://127.0.0.1:9", "HF_HUB_DISABLE_TELEMETRY": "1"}
+
+
+def test_a_missing_model_folder_is_named_as_a_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="There is no folder .*no/such/folder"):
+        load_model(ModelSettings(model=str(tmp_path / "no" / "such" / "folder")))
+    with pytest.raises(ModelError, match="There is no folder"):
+        load_model(ModelSettings(model="./my-model"))
+
+
+def test_a_hub_model_that_needs_a_download_fails_fast_when_the_hub_cannot_be_reached(tmp_path: Path) -> None:
+    env = {**UNREACHABLE_HUB, "HF_HUB_CACHE": str(tmp_path / "hub")}
+    code, out, seconds = _load_in_a_fresh_process("someone/some-model", env)
+    assert code == 3, out
+    assert "is not on this computer yet and Hugging Face cannot be reached" in out
+    assert seconds < 20  # the interpreter and torch take most of it; huggingface_hub alone retried for ~48 s
+
+
+def test_a_hub_model_in_the_local_cache_loads_without_the_network(tiny_model_dir: Path, tmp_path: Path) -> None:
+    revision = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "hub" / "models--someone--tiny-chat"
+    shutil.copytree(tiny_model_dir, repo / "snapshots" / revision)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(revision)
+    code, out, seconds = _load_in_a_fresh_process(
+        "someone/tiny-chat", {**UNREACHABLE_HUB, "HF_HUB_CACHE": str(tmp_path / "hub")}
+    )
+    assert code == 0, out
+    assert out.endswith("loaded someone/tiny-chat")

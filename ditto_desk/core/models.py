@@ -187,12 +187,19 @@ def resolve_model_source(model: str, progress: ProgressCallback = ignore_progres
     """Return (where to load from, a display name)."""
     if model == BUNDLED:
         return str(prepare_bundled_model(progress)), BUNDLED_NAME
+    from .hub_models import hub_model_folder, is_hub_id
+
     path = Path(model).expanduser()
     if path.exists():
         if not (path / "config.json").is_file():
             raise ModelError(f"{path} is not a model folder (no config.json). Pick a folder saved by transformers.")
         return str(path), path.name
-    return model, model  # a hub id: the only case where the network may be used, by the user's choice
+    if not is_hub_id(model):
+        raise ModelError(
+            f"There is no folder {path}. Pick an existing model folder, or give a Hugging Face model id "
+            "such as HuggingFaceTB/SmolLM2-360M-Instruct."
+        )
+    return str(hub_model_folder(model, progress)), model
 
 
 def disable_cpu_repacking(model: Any) -> None:
@@ -259,7 +266,10 @@ def load_model(settings: ModelSettings, progress: ProgressCallback = ignore_prog
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 model = AutoModelForCausalLM.from_pretrained(
-                    source, quantization_config=_bnb_config(quantization, device), device_map={"": device}
+                    source,
+                    quantization_config=_bnb_config(quantization, device),
+                    device_map={"": device},
+                    use_safetensors=True,
                 )
             note = f"Quantized to {quantization.upper()} with bitsandbytes on {device}."
             if device == "cpu":
@@ -271,7 +281,7 @@ def load_model(settings: ModelSettings, progress: ProgressCallback = ignore_prog
     if model is None:
         dtype = torch.bfloat16 if quantization == "bf16" else _full_precision_dtype(device)
         try:
-            model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype).to(device)
+            model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, use_safetensors=True).to(device)
         except Exception as exc:
             raise ModelError(f"Could not load {name}: {exc}") from exc
         note = (
