@@ -7,7 +7,6 @@ from, unreadable files), 4 the model could not be loaded, 130 cancelled (Ctrl+C;
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 from collections.abc import Sequence
@@ -23,17 +22,23 @@ CORPUS_DIR = Path(__file__).resolve().parent.parent / "resources" / "corpus"
 
 
 def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
-    """--set key=value, the value read as JSON where it parses (numbers, true/false), else a string."""
-    overrides: dict[str, Any] = {}
+    """--set key=value pairs, each checked by the setting's rule (core/config_rules.py) and of its type."""
+    from .core.config_rules import SettingError, checked_overrides
+
+    overrides: dict[str, str] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
         if not sep:
-            raise SystemExit(f"--set expects key=value, got {pair!r}")
-        try:
-            overrides[key.strip()] = json.loads(raw)
-        except json.JSONDecodeError:
-            overrides[key.strip()] = raw
-    return overrides
+            raise SettingError(f"--set expects key=value, got {pair!r}")
+        overrides[key.strip()] = raw
+    return checked_overrides(overrides)
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)  # argparse turns a ValueError into "invalid _non_negative value"
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more (0 writes greedily), got {text}")
+    return value
 
 
 def _model_args(parser: argparse.ArgumentParser) -> None:
@@ -62,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     write.add_argument("--base", action="store_true", help="use the base model, without the learned style")
     write.add_argument("--compare", action="store_true", help="also write the base model's answer")
     write.add_argument("--max-new-tokens", type=int, default=200)
-    write.add_argument("--temperature", type=float, default=0.7)
+    write.add_argument("--temperature", type=_non_negative, default=0.7)
     write.add_argument("--seed", type=int)
     _model_args(write)
 
@@ -89,6 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command is None:
         return _start_window()
+    from .core.config_rules import SettingError
     from .core.models import ModelError
     from .core.profiles import ProfileError, ProfileStore
     from .core.progress import Cancelled
@@ -103,11 +109,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _eval(args)
         return _profiles(args, store)
     except Cancelled:
-        print("\nCancelled. The profile was left exactly as it was.", file=sys.stderr)
+        print("\nCancelled. Nothing was learned and no texts were added: the profile is as it was.", file=sys.stderr)
         return EXIT_CANCELLED
     except ModelError as exc:
         print(f"Model problem: {exc}", file=sys.stderr)
         return EXIT_MODEL
+    except SettingError as exc:
+        print(f"Setting problem: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except (ProfileError, ValueError) as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -127,42 +136,60 @@ def _start_window() -> int:
 
 def _train(args: argparse.Namespace, store: Any) -> int:
     from .core.config import preset
+    from .core.demos import split_new
     from .core.importers import import_paths
     from .core.jobs import train_profile
     from .core.models import ModelSettings
     from .core.progress import CancelToken
     from .terminal import ProgressBar
 
-    profile = store.get_or_create(args.profile)
+    # Everything is checked before anything is stored: the texts given here join the profile only with
+    # the run that succeeds (train_profile adds them when it commits the adapter).
+    config = preset(args.preset).with_overrides(**parse_overrides(args.set))
     sources = list(args.demos)
     if args.samples:
         sources += sorted(p for p in SAMPLES_DIR.iterdir() if p.suffix in {".eml", ".txt", ".md"})
-    if sources:
-        result = import_paths(sources)
-        for refusal in result.refused:
-            print(f"refused {refusal.source}: {refusal.reason}", file=sys.stderr)
-        kept = [] if args.replace else profile.demonstrations
-        profile.save_demonstrations(kept + result.demonstrations)
-        print(
-            f"{len(result.demonstrations)} demonstration(s) added; {len(profile.demonstrations)} in {profile.name!r}."
-        )
-    if not profile.demonstrations:
+    result = import_paths(sources) if sources else None
+    for refusal in result.refused if result else []:
+        print(f"refused {refusal.source}: {refusal.reason}", file=sys.stderr)
+    texts = result.demonstrations if result else []
+    replace = args.replace and bool(sources)  # --replace replaces with the texts given, if any
+    existing = store.load(args.profile) if store.exists(args.profile) else None
+    own = [] if replace or existing is None else existing.demonstrations
+    new, repeated = split_new(own, texts)
+    for demo in repeated:
+        print(f"skipped {demo.source}: this text is already in the profile", file=sys.stderr)
+    if not own and not new:
         print("Nothing to learn from: pass files or folders, or --samples.", file=sys.stderr)
         return EXIT_BAD_INPUT
 
-    config = preset(args.preset).with_overrides(**parse_overrides(args.set))
+    profile = existing or store.create(args.profile)
+    if existing is None:
+        print(f"Created the profile {profile.name!r}.")
     cancel = CancelToken()
     signal.signal(signal.SIGINT, lambda *_: (cancel.cancel(), signal.signal(signal.SIGINT, signal.default_int_handler)))
     bar = ProgressBar()
     try:
         summary = train_profile(
-            store, profile.name, ModelSettings(args.model, args.device, args.quantization), config, bar.update, cancel
+            store,
+            profile.name,
+            ModelSettings(args.model, args.device, args.quantization),
+            config,
+            bar.update,
+            cancel,
+            new_texts=new,
+            replace=replace,
         )
     finally:
         bar.close()
     phases = ", ".join(f"{k} {v:.0f}s" for k, v in summary.phase_seconds.items())
     print(f"Learned the style of {summary.profile!r} in {summary.seconds:.0f}s ({phases}) on {summary.model}.")
     print(f"Adapter saved in {summary.adapter_dir}")
+    if replace:
+        print(f"The texts of {summary.profile!r} were replaced by the {summary.texts_added} given.")
+    elif sources:
+        total = len(store.load(summary.profile, verify=False).demonstrations)
+        print(f"{summary.texts_added} new text(s) added to {summary.profile!r}; it now holds {total}.")
     return EXIT_OK
 
 

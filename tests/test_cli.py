@@ -57,3 +57,30 @@ def test_the_core_imports_no_qt() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_bad_settings_are_refused_before_any_work_with_exit_2(capsys) -> None:
+    """Each bad --set names the setting and what it accepts; nothing is loaded, created or trained."""
+    cases = {
+        "bogus_key=1": "there is no setting 'bogus_key'",
+        "sft_max_steps=abc": "sft_max_steps must be a whole number",
+        "n_samples=0": "n_samples must be a whole number at least 1",
+        "dpo_batch_size=0": "dpo_batch_size must be a whole number at least 1",
+        "lora_targets=q_proj v_proj": "lora_targets must be a comma-separated list",
+        "max_length=1": "max_length must be a whole number at least 96",
+        "foo": "--set expects key=value",
+    }
+    for setting, message in cases.items():
+        assert main(["train", "--samples", "--profile", "p", "--set", setting]) == EXIT_USAGE, setting
+        assert message in capsys.readouterr().err
+    assert main(["train", "--samples", "--profile", "p", "--preset", "fast"]) == EXIT_USAGE
+    assert "unknown preset 'fast'" in capsys.readouterr().err
+    assert ProfileStore().list() == []
+
+
+def test_a_negative_temperature_is_refused(capsys) -> None:
+    try:
+        main(["write", "hello", "--temperature", "-1"])
+    except SystemExit as exit_:
+        assert exit_.code == EXIT_USAGE
+    assert "must be 0 or more" in capsys.readouterr().err

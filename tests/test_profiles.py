@@ -14,9 +14,10 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from ditto_desk.core import atomic, profiles
+from ditto_desk.core import atomic, profile_folder, profiles
 from ditto_desk.core.atomic import DiskFullError, atomic_write_bytes, atomic_write_json
 from ditto_desk.core.demos import Demonstration
+from ditto_desk.core.profile_lock import LOCKS_DIR
 from ditto_desk.core.profiles import (
     ADAPTER_CONFIG,
     ADAPTER_WEIGHTS,
@@ -45,8 +46,12 @@ def adapter_writer(value: float, *, fail_after_weights: bool = False) -> Callabl
 
 
 def snapshot(root: Path) -> dict[str, bytes | None]:
-    """Every file (with its bytes) and folder (None) under root."""
-    return {p.relative_to(root).as_posix(): (p.read_bytes() if p.is_file() else None) for p in sorted(root.rglob("*"))}
+    """Every file (with its bytes) and folder (None) under root, but the lock files (not profile data)."""
+    return {
+        p.relative_to(root).as_posix(): (p.read_bytes() if p.is_file() else None)
+        for p in sorted(root.rglob("*"))
+        if LOCKS_DIR not in p.relative_to(root).parts
+    }
 
 
 @pytest.fixture
@@ -156,7 +161,7 @@ def test_delete(store: ProfileStore, trained: Profile) -> None:
     store.create("Bob")
     store.delete("alice")
     assert store.list() == ["Bob"]
-    assert sorted(p.name for p in store.root.iterdir()) == ["Bob"]  # trash emptied too
+    assert sorted(p.name for p in store.root.iterdir()) == [LOCKS_DIR, "Bob"]  # trash emptied too
     with pytest.raises(ProfileError, match="no profile named"):
         store.delete("Alice")
     with pytest.raises(ProfileError, match="no profile named"):
@@ -245,6 +250,7 @@ _CRASH_SCRIPT = r"""
 import os, sys
 from pathlib import Path
 import ditto_desk.core.profiles as P
+import ditto_desk.core.profile_folder as F
 
 root, mode = Path(sys.argv[1]), sys.argv[2]
 profile = P.ProfileStore(root).load("Alice")
@@ -256,14 +262,14 @@ def write_files(folder):
         os._exit(1)  # killed half-way through save_pretrained
     (folder / P.ADAPTER_CONFIG).write_text("{}")
 
-real_write_json = P.atomic_write_json
+real_write_json = F.atomic_write_json
 
 def dying_write_json(path, obj):
     if Path(path).name == P.PROFILE_FILE:
         os._exit(1)  # killed after the new adapter folder is in place, just before the commit point
     real_write_json(path, obj)
 
-P.atomic_write_json = dying_write_json
+F.atomic_write_json = dying_write_json
 profile.commit_adapter(write_files, [{"step": 1}])
 os._exit(0)
 """
@@ -418,14 +424,14 @@ def test_disk_full_save_leaves_old_file(store: ProfileStore, trained: Profile, m
 def test_disk_full_at_commit_point(store: ProfileStore, trained: Profile, monkeypatch) -> None:
     """ENOSPC on the profile.json replace itself (after the new adapter folder is in place)."""
     before = snapshot(store.root)
-    real = profiles.atomic_write_json
+    real = profile_folder.atomic_write_json
 
     def write_json(path: Path, obj: object) -> None:
         if Path(path).name == "profile.json":
             raise atomic.write_error(path, OSError(errno.ENOSPC, "No space left on device"))
         real(path, obj)
 
-    monkeypatch.setattr(profiles, "atomic_write_json", write_json)
+    monkeypatch.setattr(profile_folder, "atomic_write_json", write_json)
     with pytest.raises(ProfileError, match="disk is full"):
         trained.commit_adapter(adapter_writer(6.0), [])
     assert snapshot(store.root) == before

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from .config_rules import checked_overrides
+from .config_rules import SettingError, checked_overrides
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ def preset(name: str) -> TrainingConfig:
     try:
         return PRESETS[name]
     except KeyError:
-        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}") from None
+        raise SettingError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}") from None
 
 
 def micro_batches(batch_size: int, micro_batch_size: int) -> tuple[int, int]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -33,3 +35,29 @@ class Demonstration:
             source=str(data.get("source") or "pasted"),
             id=str(data.get("id") or uuid.uuid4().hex[:12]),
         )
+
+
+def text_key(text: str) -> str:
+    """The one rule of sameness for texts, used by the window, the command line and the evaluation:
+    two texts are the same when they differ only in whitespace (line breaks, indentation, a trailing
+    newline: what copying, pasting and re-saving change) or in Unicode form (macOS may hand over NFD).
+    Case and punctuation count: they are part of a person's style."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def split_new(
+    existing: Iterable[Demonstration], incoming: Iterable[Demonstration]
+) -> tuple[list[Demonstration], list[Demonstration]]:
+    """(new, repeated): the incoming demonstrations whose text is not yet among ``existing`` nor earlier
+    in ``incoming``, in order, and the ones that are."""
+    known = {text_key(d.text) for d in existing}
+    new: list[Demonstration] = []
+    repeated: list[Demonstration] = []
+    for demo in incoming:
+        key = text_key(demo.text)
+        if key in known:
+            repeated.append(demo)
+        else:
+            known.add(key)
+            new.append(demo)
+    return new, repeated

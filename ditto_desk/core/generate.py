@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
+from .adapter_files import check_base_model
 from .chat import encode_prompt
 from .models import LoadedModel
 from .progress import CancelToken
@@ -61,9 +62,13 @@ class Writer:
         return self.adapter_dir is not None
 
     def use_adapter(self, adapter_dir: Path | None) -> None:
-        """Put a trained adapter (a PEFT folder) on the model, replacing any other; None means the base model."""
+        """Put a trained adapter (a PEFT folder) on the model, replacing any other; None means the base model.
+        An adapter learned on another base model is refused with a ProfileError saying which (before the
+        model is touched: loading it would fail half-way with a size mismatch)."""
         from peft import PeftModel
 
+        if adapter_dir is not None:
+            check_base_model(adapter_dir, self.loaded.name)
         with self._lock:
             if isinstance(self.model, PeftModel):
                 self.model = self.model.unload()  # back to the plain base model, LoRA layers removed

@@ -17,16 +17,6 @@ MODEL_FILES = ["*.json", "*.safetensors", "*.jinja", "*.model", "*.tiktoken", "*
 PROBE_TIMEOUT_S = 5.0
 
 
-def is_hub_id(text: str) -> bool:
-    from huggingface_hub.utils import HFValidationError, validate_repo_id
-
-    try:
-        validate_repo_id(text)
-    except HFValidationError:
-        return False
-    return text.count("/") <= 1 and not text.startswith((".", "~"))
-
-
 def hub_model_folder(repo_id: str, progress: ProgressCallback = ignore_progress) -> Path:
     """The local folder of ``repo_id``: from the cache when it is complete there, else downloaded."""
     from huggingface_hub import HfApi, snapshot_download

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import platform
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .config import TrainingConfig
+from .demos import Demonstration, split_new
 from .engine import DittoRun
 from .models import LoadedModel, ModelSettings, load_model
-from .profiles import ProfileStore
+from .profiles import Profile, ProfileError, ProfileStore
 from .progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
 
 
@@ -26,6 +28,7 @@ class TrainingSummary:
     samples_cut: int
     final_loss: float | None
     model: str
+    texts_added: int = 0  # new texts stored in the profile with this run
 
 
 def train_profile(
@@ -36,38 +39,48 @@ def train_profile(
     progress: ProgressCallback = ignore_progress,
     cancel: CancelToken | None = None,
     loaded: LoadedModel | None = None,
+    *,
+    new_texts: Sequence[Demonstration] = (),
+    replace: bool = False,
 ) -> TrainingSummary:
     """Run DITTO on a profile's demonstrations and save the adapter into it.
 
-    Nothing on disk changes until the very end, when the adapter is committed atomically: a cancelled
-    or failed run leaves the profile exactly as it was. ``loaded`` may pass a freshly loaded model (it
-    is modified: LoRA layers are added), otherwise one is loaded for this run alone.
+    ``new_texts`` are learnt from with the profile's own texts (or instead of them, with ``replace``) and
+    are added to the profile only when the adapter is committed, skipping texts it already holds. Nothing
+    on disk changes until then: a refused, cancelled or failed run leaves the profile exactly as it was.
+    The profile is held for the whole run: a second run on it elsewhere is refused at once
+    (:class:`ProfileBusyError`). ``loaded`` may pass a freshly loaded model (it is modified: LoRA layers
+    are added), otherwise one is loaded for this run alone.
     """
     cancel = cancel or CancelToken()
     start = time.monotonic()
     profile = store.load(profile_name)
-    if not profile.demonstrations:
-        raise ValueError(f"The profile {profile_name!r} has no demonstrations yet: add a few of your texts first.")
-    progress(ProgressEvent("load", "Preparing the model…"))
-    loaded = loaded or load_model(model_settings, progress)
-    cancel.raise_if_cancelled()
-    run = DittoRun(loaded, profile.demonstrations, config, progress, cancel)
-    run.run()
-    cancel.raise_if_cancelled()
-    progress(ProgressEvent("save", "Saving the learned style…", fraction=1.0, elapsed_s=time.monotonic() - start))
-    header = {
-        "phase": "summary",
-        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "model": model_settings.to_json() | {"name": loaded.name, "quantization_used": loaded.quantization},
-        "device": loaded.device,
-        "machine": platform.machine(),
-        "config": config.to_json(),
-        "demonstrations": len(profile.demonstrations),
-        "phase_seconds": run.stats.phase_seconds,
-        "samples_drawn": run.stats.samples_drawn,
-        "samples_cut": run.stats.samples_cut,
-    }
-    adapter_dir = profile.commit_adapter(run.write_adapter, [header, *run.stats.log])
+    with profile.training():
+        own = [] if replace else profile.demonstrations
+        demonstrations = own + split_new(own, new_texts)[0]
+        if not demonstrations:
+            raise ValueError(f"The profile {profile_name!r} has no demonstrations yet: add a few of your texts first.")
+        progress(ProgressEvent("load", "Preparing the model…"))
+        loaded = loaded or load_model(model_settings, progress)
+        cancel.raise_if_cancelled()
+        run = DittoRun(loaded, demonstrations, config, progress, cancel)
+        run.run()
+        cancel.raise_if_cancelled()
+        progress(ProgressEvent("save", "Saving the learned style…", fraction=1.0, elapsed_s=time.monotonic() - start))
+        header = {
+            "phase": "summary",
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "model": model_settings.to_json() | {"name": loaded.name, "quantization_used": loaded.quantization},
+            "device": loaded.device,
+            "machine": platform.machine(),
+            "config": config.to_json(),
+            "demonstrations": len(demonstrations),
+            "phase_seconds": run.stats.phase_seconds,
+            "samples_drawn": run.stats.samples_drawn,
+            "samples_cut": run.stats.samples_cut,
+        }
+        adapter_dir = profile.commit_adapter(run.write_adapter, [header, *run.stats.log])
+        added = _add_texts(profile, new_texts, replace) if new_texts or replace else []
     losses = [entry["loss"] for entry in run.stats.log if "loss" in entry]
     return TrainingSummary(
         profile=profile.name,
@@ -78,4 +91,16 @@ def train_profile(
         samples_cut=run.stats.samples_cut,
         final_loss=losses[-1] if losses else None,
         model=loaded.describe(),
+        texts_added=len(added),
     )
+
+
+def _add_texts(profile: Profile, texts: Sequence[Demonstration], replace: bool) -> list[Demonstration]:
+    """After the commit: the style is saved whatever happens here, so a failure must say so."""
+    try:
+        return profile.add_demonstrations(texts, replace=replace)
+    except ProfileError as exc:
+        raise ProfileError(
+            f"The new style was learned and saved, but the new texts could not be added to the profile: {exc}",
+            exc.path,
+        ) from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 BUNDLED = "bundled"
@@ -27,3 +28,37 @@ class ModelSettings:
             device=str(data.get("device") or "auto"),
             quantization=str(data.get("quantization") or "auto"),
         )
+
+
+def is_hub_id(text: str) -> bool:
+    """A well-formed Hugging Face model id ("owner/name", or a legacy bare "name")."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(text)
+    except HFValidationError:
+        return False
+    return text.count("/") <= 1 and not text.startswith((".", "~"))
+
+
+def is_folder_choice(model: str) -> bool:
+    """A path on this computer rather than a Hugging Face id ("owner/name")."""
+    return Path(model).expanduser().exists() or not is_hub_id(model)
+
+
+def model_choice_problem(model: str, as_folder: bool | None = None) -> str | None:
+    """Why ``model`` cannot be used as given, or None; without the network. The one check behind load_model,
+    the command line and the window's Settings. ``as_folder``: the user said it is a folder (or a hub id)."""
+    if model == BUNDLED:
+        return None
+    if as_folder is False or (as_folder is None and not is_folder_choice(model)):
+        return None if is_hub_id(model) else f"{model!r} is not a Hugging Face model id (owner/name)."
+    path = Path(model).expanduser()
+    if not path.is_dir():
+        return (
+            f"There is no folder {path}. Pick an existing model folder, or give a Hugging Face model id "
+            "such as HuggingFaceTB/SmolLM2-360M-Instruct."
+        )
+    if not (path / "config.json").is_file():
+        return f"{path} is not a model folder (it has no config.json). Pick a folder saved by transformers."
+    return None

@@ -21,7 +21,7 @@ from typing import Any
 import platformdirs
 import torch
 
-from .model_settings import BUNDLED, DEVICES, QUANTIZATIONS, ModelSettings
+from .model_settings import BUNDLED, DEVICES, QUANTIZATIONS, ModelSettings, model_choice_problem
 from .progress import ProgressCallback, ProgressEvent, ignore_progress
 
 __all__ = ["BUNDLED", "DEVICES", "QUANTIZATIONS", "LoadedModel", "ModelError", "ModelSettings", "load_model"]
@@ -187,18 +187,14 @@ def resolve_model_source(model: str, progress: ProgressCallback = ignore_progres
     """Return (where to load from, a display name)."""
     if model == BUNDLED:
         return str(prepare_bundled_model(progress)), BUNDLED_NAME
-    from .hub_models import hub_model_folder, is_hub_id
+    from .hub_models import hub_model_folder
 
+    problem = model_choice_problem(model)
+    if problem:
+        raise ModelError(problem)
     path = Path(model).expanduser()
-    if path.exists():
-        if not (path / "config.json").is_file():
-            raise ModelError(f"{path} is not a model folder (no config.json). Pick a folder saved by transformers.")
+    if path.is_dir():
         return str(path), path.name
-    if not is_hub_id(model):
-        raise ModelError(
-            f"There is no folder {path}. Pick an existing model folder, or give a Hugging Face model id "
-            "such as HuggingFaceTB/SmolLM2-360M-Instruct."
-        )
     return str(hub_model_folder(model, progress)), model
 
 

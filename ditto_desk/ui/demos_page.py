@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ditto_desk.core.demos import Demonstration
+from ditto_desk.core.demos import Demonstration, split_new
 from ditto_desk.core.importers import SUPPORTED, ImportResult, Refusal, import_paths, import_text
 from ditto_desk.core.profiles import ProfileError
 from ditto_desk.ui.demo_delegate import PREVIEW_ROLE, PROMPT_ROLE, DemoDelegate
@@ -300,16 +300,9 @@ class DemonstrationsPage(QWidget):
 
     def add_result(self, result: ImportResult, keep_refusals: ImportResult | None = None) -> None:
         """Append the imported texts (skipping ones already in the list) and show what was refused."""
-        known = {" ".join(d.text.split()) for d in self.demos}
+        added, repeated = split_new(self.demos, result.demonstrations)
         refused = list(keep_refusals.refused if keep_refusals else []) + list(result.refused)
-        added: list[Demonstration] = []
-        for demo in result.demonstrations:
-            key = " ".join(demo.text.split())
-            if key in known:
-                refused.append(Refusal(demo.source, "this text is already in the list"))
-                continue
-            known.add(key)
-            added.append(demo)
+        refused += [Refusal(demo.source, "this text is already in the list") for demo in repeated]
         if refused:
             self.refusals.show_refusals(refused)
         else:

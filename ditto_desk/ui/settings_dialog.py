@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -24,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from ditto_desk.core.app_settings import BUNDLED, DEVICES, QUANTIZATIONS, AppSettings
 from ditto_desk.core.config import PRESETS
+from ditto_desk.core.model_settings import is_folder_choice, model_choice_problem
 from ditto_desk.ui.learn_page import PRESET_NOTES
 
 DEVICE_LABELS = {
@@ -103,7 +102,7 @@ class SettingsDialog(QDialog):
     def _load(self, s: AppSettings) -> None:
         if s.model == BUNDLED:
             self.bundled.setChecked(True)
-        elif _looks_like_folder(s.model):
+        elif is_folder_choice(s.model):
             self.folder.setChecked(True)
             self.folder_path.setText(s.model)
         else:
@@ -131,12 +130,9 @@ class SettingsDialog(QDialog):
         model = self.chosen_model()
         if self.hub.isChecked() and not model:
             return "Type a Hugging Face model id, or choose the bundled model."
-        if self.folder.isChecked():
-            if not model:
-                return "Choose a model folder, or choose the bundled model."
-            if not (Path(model).expanduser() / "config.json").is_file():
-                return f"{model} is not a model folder (it has no config.json). Pick a folder saved by transformers."
-        return None
+        if self.folder.isChecked() and not model:
+            return "Choose a model folder, or choose the bundled model."
+        return model_choice_problem(model, as_folder=self.folder.isChecked() if model != BUNDLED else None)
 
     def accept(self) -> None:
         problem = self.problem()
@@ -154,9 +150,3 @@ class SettingsDialog(QDialog):
         s.quantization = self.quantization.currentData()
         s.preset = self.preset.currentData()
         return s.model_json() != before
-
-
-def _looks_like_folder(model: str) -> bool:
-    """A path rather than a Hugging Face id ("owner/name"): absolute, home- or dot-relative, or existing."""
-    path = Path(model).expanduser()
-    return path.is_absolute() or model.startswith((".", "~")) or "\\" in model or path.exists()

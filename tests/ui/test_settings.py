@@ -55,6 +55,10 @@ def test_settings_dialog_and_compose_controls_persist(make_window, qtbot, tmp_pa
     assert "not a model folder" in dialog.problem()
     (tmp_path / "config.json").write_text("{}")
     assert dialog.problem() is None
+    dialog.hub_id.setText("not an id!")  # the same check as load_model's and the command line's
+    dialog.hub.setChecked(True)
+    assert "is not a Hugging Face model id" in dialog.problem()
+    dialog.folder.setChecked(True)
     dialog.device.setCurrentIndex(dialog.device.findData("cpu"))
     dialog.quantization.setCurrentIndex(dialog.quantization.findData("none"))
     dialog.preset.setCurrentIndex(dialog.preset.findData("standard"))

@@ -1,7 +1,8 @@
 """The evaluation corpus: one folder per author, split into demonstrations and held-out texts.
 
-The split is per author and deterministic given the seed. Identical texts are kept once, so a
-held-out text can never also be a demonstration (and reach training or the few-shot prompt).
+The split is per author and deterministic given the seed. Identical texts (by the app's one rule of
+sameness, demos.text_key) are kept once, so a held-out text can never also be a demonstration (and
+reach training or the few-shot prompt).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..demos import Demonstration
+from ..demos import Demonstration, split_new
 from ..importers import Refusal, import_paths
 
 MAX_DEMONSTRATIONS = 7  # the paper's upper end; more would not fit a CPU budget anyway
@@ -35,11 +36,9 @@ def load_corpus(folder: Path) -> tuple[dict[str, list[Demonstration]], list[Refu
     for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
         result = import_paths([sub])
         refused += result.refused
-        unique: dict[str, Demonstration] = {}
-        for demo in result.demonstrations:
-            unique.setdefault(_normalised(demo.text), demo)
+        unique, _ = split_new([], result.demonstrations)
         if unique:
-            authors[sub.name] = list(unique.values())
+            authors[sub.name] = unique
     if len(authors) < 2:
         raise ValueError(f"{folder} needs at least two author folders with texts; found {len(authors)}")
     return authors, refused
@@ -64,10 +63,6 @@ def split_author(author: str, demos: Sequence[Demonstration], k: int, seed: int)
         demonstrations=tuple(d for i, d in enumerate(ordered) if i in chosen),
         held_out=tuple(d for i, d in enumerate(ordered) if i not in chosen),
     )
-
-
-def _normalised(text: str) -> str:
-    return " ".join(text.split())
 
 
 def text_digest(demos: Sequence[Demonstration]) -> str:

@@ -1,0 +1,312 @@
+"""One loaded profile: reading its folder, saving its texts and settings, committing a trained adapter.
+
+A new adapter becomes active only when profile.json is atomically replaced to point at it: the single
+commit point. Before it, any failure or interrupt removes the new folder and leaves the old profile;
+after it, nothing is rolled back, whatever happens. Commits hold the profile's lock (profile_lock.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .adapter_files import ADAPTERS_DIR, check_adapter, check_written, seal
+from .atomic import atomic_write_json, fsync_dir, is_disk_full
+from .demos import Demonstration, split_new
+from .profile_io import ProfileError, describe, parse_json, read_json
+from .profile_lock import ProfileLock
+
+FORMAT = 1
+PROFILE_FILE = "profile.json"
+DEMOS_FILE = "demonstrations.json"
+SETTINGS_FILE = "settings.json"
+TMP_PREFIX = ".tmp-"
+# A commit takes seconds; a commit that finds the profile held longer than this (a training run in
+# another window) is refused rather than left waiting.
+COMMIT_WAIT_S = 30.0
+_UNREADABLE = object()
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _new_stamp() -> str:
+    # Sorts chronologically; the random tail keeps two commits in the same microsecond apart.
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def _is_plain_dir_name(value: object) -> bool:
+    return (
+        isinstance(value, str) and bool(value) and not value.startswith(".") and not any(c in value for c in "/\\:\0")
+    )
+
+
+class Profile:
+    """One loaded profile. Build it with :meth:`ProfileStore.load` / :meth:`ProfileStore.create`."""
+
+    def __init__(
+        self,
+        path: Path,
+        meta: dict[str, Any],
+        demonstrations: list[Demonstration],
+        settings: dict[str, Any],
+        active_adapter_dir: Path | None,
+        training_log: list[dict[str, Any]],
+    ) -> None:
+        self.path = path
+        self.name = path.name
+        self.demonstrations = demonstrations
+        self.settings = settings
+        self.active_adapter_dir = active_adapter_dir
+        self.training_log = training_log
+        self._meta = meta
+        self._lock = ProfileLock(path)
+
+    def __repr__(self) -> str:
+        return f"Profile({self.name!r}, adapter={self.active_adapter_dir.name if self.has_adapter else None})"
+
+    @property
+    def created(self) -> str | None:
+        value = self._meta.get("created")
+        return value if isinstance(value, str) else None
+
+    @property
+    def adapters_dir(self) -> Path:
+        return self.path / ADAPTERS_DIR
+
+    @property
+    def has_adapter(self) -> bool:
+        return self.active_adapter_dir is not None
+
+    @contextmanager
+    def training(self) -> Iterator[None]:
+        """Hold the profile for a whole training run. Another run on it (another window, a terminal) is
+        refused at once with :class:`~.profile_lock.ProfileBusyError`: waiting minutes for it, only to
+        overwrite its result, would help no one. This run's own commit goes through."""
+        with self._lock.held(wait=0):
+            yield
+
+    # -- loading -----------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: Path, *, verify: bool = True) -> Profile:
+        name = path.name
+        restore = f"Restore the folder {path} from a backup, or delete the profile and create it again."
+        meta = read_json(path / PROFILE_FILE, name, restore)
+        if not isinstance(meta, dict):
+            raise ProfileError(
+                f"The profile '{name}' is damaged: {PROFILE_FILE} holds {describe(meta)} instead of a "
+                f"profile description. {restore}",
+                path / PROFILE_FILE,
+            )
+        fmt = meta.get("format")
+        if isinstance(fmt, int) and not isinstance(fmt, bool) and fmt > FORMAT:
+            raise ProfileError(
+                f"The profile '{name}' was saved by a newer version of Ditto Desk (format {fmt}). "
+                "Update Ditto Desk to open it.",
+                path / PROFILE_FILE,
+            )
+        active = meta.get("active_adapter")
+        if fmt != FORMAT or (active is not None and not _is_plain_dir_name(active)):
+            problem = "has no valid format number" if fmt != FORMAT else "names an invalid adapter folder"
+            raise ProfileError(
+                f"The profile '{name}' is damaged: {PROFILE_FILE} {problem}. {restore}", path / PROFILE_FILE
+            )
+
+        demonstrations = _load_demonstrations(path / DEMOS_FILE, name)
+        settings = _load_settings(path / SETTINGS_FILE, name)
+
+        adapter_dir: Path | None = None
+        log: list[dict[str, Any]] = []
+        if active is not None:
+            adapter_dir = path / ADAPTERS_DIR / active
+            log, _ = check_adapter(adapter_dir, name, hash_files=verify)
+        return cls(path, meta, demonstrations, settings, adapter_dir, log)
+
+    def verify(self) -> None:
+        """Re-hash the active adapter against its manifest (e.g. right before loading it into a model)."""
+        if self.active_adapter_dir is not None:
+            check_adapter(self.active_adapter_dir, self.name, hash_files=True)
+
+    # -- saving ------------------------------------------------------------------------------------
+
+    def _save_failed(self, what: str, exc: OSError) -> ProfileError:
+        if is_disk_full(exc):
+            return ProfileError(
+                f"The disk is full: could not save {what} of the profile '{self.name}'. Nothing was "
+                "changed; free some disk space and try again.",
+                self.path,
+            )
+        reason = exc.strerror or str(exc)
+        return ProfileError(
+            f"Could not save {what} of the profile '{self.name}' ({reason}). Nothing was changed.",
+            self.path,
+        )
+
+    def _write_json(self, path: Path, obj: Any, what: str) -> None:
+        try:
+            atomic_write_json(path, obj)
+        except OSError as exc:
+            raise self._save_failed(what, exc) from exc
+
+    def save_demonstrations(self, demos: Iterable[Demonstration]) -> None:
+        """Atomically replace demonstrations.json, then the in-memory list."""
+        demos = list(demos)
+        self._write_json(self.path / DEMOS_FILE, [d.to_json() for d in demos], "the demonstrations")
+        self.demonstrations = demos
+
+    def add_demonstrations(self, demos: Iterable[Demonstration], *, replace: bool = False) -> list[Demonstration]:
+        """Add the texts the profile does not hold yet (:func:`~.demos.text_key` decides), or with ``replace``
+        make them the profile's texts; return the ones added. The list is read again from disk first, so
+        edits saved meanwhile by another window are kept."""
+        current = [] if replace else _load_demonstrations(self.path / DEMOS_FILE, self.name)
+        added, _ = split_new(current, demos)
+        if added or replace:
+            self.save_demonstrations(current + added)
+        else:
+            self.demonstrations = current
+        return added
+
+    def save_settings(self, settings: Mapping[str, Any]) -> None:
+        """Atomically replace settings.json, then the in-memory dict (a JSON round-trip copy, so the
+        in-memory copy is exactly what a later load returns)."""
+        data = json.loads(json.dumps(dict(settings)))
+        self._write_json(self.path / SETTINGS_FILE, data, "the settings")
+        self.settings = data
+
+    def commit_adapter(self, write_files: Callable[[Path], None], training_log: list[dict[str, Any]]) -> Path:
+        """Store a newly trained adapter and make it the active one, all or nothing.
+
+        ``write_files(tmpdir)`` writes the PEFT files (``adapter_model.safetensors``,
+        ``adapter_config.json``) into a hidden temporary folder. Then the training log and a manifest
+        (size + sha256 of every file) are written, everything is fsynced, the folder is renamed to
+        ``adapters/<stamp>`` and profile.json is atomically replaced to point at it: that replace is the
+        commit point. Older adapters and stale temporary folders are removed afterwards.
+
+        If anything fails before the commit point the new folder is removed, the profile on disk and in
+        memory is exactly as before, and the exception propagates (a full disk, from ``write_files`` or
+        from our own writes, becomes a :class:`ProfileError` saying so). An exception after it (a second
+        Ctrl+C) still propagates, but the new adapter stays: profile.json already points at it.
+        Holds the profile's lock throughout, waiting up to ``COMMIT_WAIT_S`` for another holder.
+        Returns the new adapter folder.
+        """
+        # Serialise first: a log that isn't JSON must fail before the disk is touched.
+        log = json.loads(json.dumps(list(training_log)))
+        with self._lock.held(wait=COMMIT_WAIT_S):
+            stamp = _new_stamp()
+            final = self._write_adapter(stamp, write_files, log)
+            self._remove_other_adapters(keep=stamp)
+        return final
+
+    def _write_adapter(self, stamp: str, write_files: Callable[[Path], None], log: list[dict[str, Any]]) -> Path:
+        adapters = self.adapters_dir
+        made_adapters_dir = not adapters.exists()
+        tmp = adapters / f"{TMP_PREFIX}{stamp}"
+        final = adapters / stamp
+        new_meta = {**self._meta, "format": FORMAT, "name": self.name, "active_adapter": stamp}
+        what = "the trained adapter"
+        try:
+            try:
+                adapters.mkdir(exist_ok=True)
+                tmp.mkdir()
+            except OSError as exc:
+                raise self._save_failed(what, exc) from exc
+            try:
+                write_files(tmp)
+            except OSError as exc:
+                if is_disk_full(exc):
+                    raise self._save_failed(what, exc) from exc
+                raise
+            check_written(tmp, self.name)
+            try:
+                seal(tmp, log)
+                os.rename(tmp, final)
+                fsync_dir(adapters)
+            except OSError as exc:
+                raise self._save_failed(what, exc) from exc
+            self._write_json(self.path / PROFILE_FILE, new_meta, what)  # <- the commit point
+        except BaseException:
+            # An exception may arrive after profile.json was replaced (inside the atomic write, between
+            # the rename and its return): then the new adapter is the profile's, and must stay.
+            on_disk = self._active_on_disk()
+            if on_disk == stamp:
+                self._committed(new_meta, final, log)
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
+            if on_disk is not _UNREADABLE:  # unsure: an unreferenced folder is harmless, a missing one is not
+                shutil.rmtree(final, ignore_errors=True)
+            if made_adapters_dir:
+                with contextlib.suppress(OSError):
+                    adapters.rmdir()
+            raise
+        self._committed(new_meta, final, log)
+        return final
+
+    def _active_on_disk(self) -> object:
+        """The adapter profile.json names now, or ``_UNREADABLE``."""
+        try:
+            meta = parse_json((self.path / PROFILE_FILE).read_bytes())
+        except (OSError, ValueError):
+            return _UNREADABLE
+        return meta.get("active_adapter") if isinstance(meta, dict) else _UNREADABLE
+
+    def _committed(self, meta: dict[str, Any], final: Path, log: list[dict[str, Any]]) -> None:
+        self._meta = meta
+        self.active_adapter_dir = final
+        self.training_log = log
+
+    def _remove_other_adapters(self, keep: str) -> None:
+        # After the commit: best effort. Anything left (e.g. a file Windows still holds open) is not
+        # referenced by profile.json, is ignored on load, and goes at the next commit.
+        with contextlib.suppress(OSError):
+            for entry in self.adapters_dir.iterdir():
+                if entry.name != keep and entry.is_dir():
+                    shutil.rmtree(entry, ignore_errors=True)
+
+
+def _load_demonstrations(path: Path, profile: str) -> list[Demonstration]:
+    # A missing file just means "no demonstrations yet": the user loses nothing they could recover.
+    if not path.exists():
+        return []
+    advice = f"Fix or delete {path} (the profile then starts with no demonstrations), or restore it from a backup."
+    raw = read_json(path, profile, advice)
+    if not isinstance(raw, list):
+        raise ProfileError(
+            f"The profile '{profile}' is damaged: {DEMOS_FILE} holds {describe(raw)} instead of a "
+            f"list of demonstrations. {advice}",
+            path,
+        )
+    demos = []
+    for i, item in enumerate(raw, start=1):
+        try:
+            demos.append(Demonstration.from_json(item))
+        except (ValueError, TypeError) as exc:
+            raise ProfileError(
+                f"The profile '{profile}' is damaged: entry {i} of {DEMOS_FILE} is not a valid "
+                f"demonstration ({exc}). {advice}",
+                path,
+            ) from exc
+    return demos
+
+
+def _load_settings(path: Path, profile: str) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    advice = f"Fix or delete {path} (default settings are then used), or restore it from a backup."
+    raw = read_json(path, profile, advice)
+    if not isinstance(raw, dict):
+        raise ProfileError(
+            f"The profile '{profile}' is damaged: {SETTINGS_FILE} holds {describe(raw)} instead of "
+            f"an object of settings. {advice}",
+            path,
+        )
+    return raw

@@ -1,0 +1,54 @@
+"""What every profile module shares: the user-facing :class:`ProfileError`, and reading JSON files so
+that any damage (not UTF-8, not JSON, nested absurdly deep) becomes one, never another exception."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+class ProfileError(Exception):
+    """A problem with a profile, worded for the user: what happened and what to do about it."""
+
+    def __init__(self, message: str, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+def parse_json(raw: bytes) -> Any:
+    """Parse UTF-8 JSON; every failure is a ValueError with a short reason."""
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        # json's decoder recurses per nesting level: a file nested 100,000 deep exhausts the stack.
+        raise ValueError("it is nested too deeply to be a profile file") from None
+
+
+def describe(value: object) -> str:
+    return {dict: "an object", list: "a list", str: "a string", type(None): "null"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def read_json(path: Path, profile: str, damaged_advice: str) -> Any:
+    """Parse a JSON file, turning every failure into a ProfileError that names the file."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ProfileError(
+            f"The profile '{profile}' is damaged: {path.name} is missing. {damaged_advice}", path
+        ) from None
+    except OSError as exc:
+        raise ProfileError(
+            f"Could not read {path.name} of the profile '{profile}' ({exc.strerror or exc}). "
+            f"Check that {path.parent} is readable and try again.",
+            path,
+        ) from exc
+    try:
+        return parse_json(raw)
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors too
+        raise ProfileError(
+            f"The profile '{profile}' is damaged: {path.name} is not valid JSON ({exc}). {damaged_advice}",
+            path,
+        ) from exc
