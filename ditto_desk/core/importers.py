@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ditto_desk.core.demos import Demonstration
 from ditto_desk.core.mail_body import strip_quotes_and_signature
+from ditto_desk.core.progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
 from ditto_desk.core.prompts import derive_prompt
 from ditto_desk.core.text_decoding import legacy_decode, utf16_without_bom
 
@@ -89,14 +90,21 @@ def import_text(text: str, source: str = "pasted") -> ImportResult:
     return result
 
 
-def import_paths(paths: Iterable[str | Path]) -> ImportResult:
+def import_paths(
+    paths: Iterable[str | Path], progress: ProgressCallback = ignore_progress, cancel: CancelToken | None = None
+) -> ImportResult:
     """Import files and folders (a folder: its files, recursively, sorted, hidden ones skipped).
 
     Each file gives one demonstration or one refusal; the same file named twice is imported once.
+    ``progress`` hears of each file before it is read; ``cancel`` is checked between files.
     """
     result = ImportResult()
     seen: set[str] = set()
-    for path in _expand(paths, result.refused):
+    files = _expand(paths, result.refused)
+    for index, path in enumerate(files):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        progress(ProgressEvent("import", f"Reading {path.name}…", index, len(files), fraction=index / len(files)))
         source = str(path)
         try:
             key = os.path.normcase(os.path.abspath(path))

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -27,12 +26,14 @@ from PySide6.QtWidgets import (
 )
 
 from ditto_desk.core.demos import Demonstration, split_new
-from ditto_desk.core.importers import SUPPORTED, ImportResult, Refusal, import_paths, import_text
+from ditto_desk.core.importers import SUPPORTED, ImportResult, Refusal, import_text
 from ditto_desk.core.profiles import ProfileError
+from ditto_desk.ui import tasks
 from ditto_desk.ui.demo_delegate import PREVIEW_ROLE, PROMPT_ROLE, DemoDelegate
 from ditto_desk.ui.demo_guidance import flag, guidance, preview, ready_to_learn
+from ditto_desk.ui.import_panels import ImportProgress, RefusalPanel
 from ditto_desk.ui.session import Session
-from ditto_desk.workers import error_hub
+from ditto_desk.workers import Job, error_hub
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 SAVE_DELAY_MS = 400
@@ -53,49 +54,6 @@ class DemoList(QListWidget):
             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
             f"Drag your own emails or posts here\n({SUPPORTED}, or a whole folder),\nor copy a text and press Ctrl+V.",
         )
-
-
-class RefusalPanel(QFrame):
-    """Files that were not added, each with its reason; the good ones were kept."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setObjectName("refusals")
-        layout = QVBoxLayout(self)
-        header = QHBoxLayout()
-        self.title = QLabel()
-        self.title.setWordWrap(True)
-        clear = QPushButton("Dismiss")
-        clear.setToolTip("Hide this list")
-        clear.clicked.connect(self.clear)
-        header.addWidget(self.title, 1)
-        header.addWidget(clear)
-        layout.addLayout(header)
-        self.list = QListWidget()
-        self.list.setObjectName("refusalList")
-        self.list.setWordWrap(True)
-        layout.addWidget(self.list)
-        self.hide()
-
-    def show_refusals(self, refused: list[Refusal]) -> None:
-        self.list.clear()
-        icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
-        for r in refused:
-            item = QListWidgetItem(icon, f"{Path(r.source).name or r.source}: {r.reason}")
-            item.setToolTip(r.source)
-            self.list.addItem(item)
-        shown = sum(max(self.list.sizeHintForRow(i), 20) for i in range(min(len(refused), 4)))
-        self.list.setFixedHeight(shown + 2 * self.list.frameWidth() + 4)
-        n = len(refused)
-        self.title.setText(f"{n} not added (the others were kept):" if n != 1 else "1 not added:")
-        self.setVisible(bool(refused))
-
-    def reasons(self) -> list[str]:
-        return [self.list.item(i).text() for i in range(self.list.count())]
-
-    def clear(self) -> None:
-        self.list.clear()
-        self.hide()
 
 
 class DemoEditor(QWidget):
@@ -164,6 +122,7 @@ class DemonstrationsPage(QWidget):
         self.session = session
         self.demos: list[Demonstration] = []
         self.locked = False
+        self.import_job: Job | None = None
         self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
         self._save_timer.timeout.connect(self.save)
         self._build()
@@ -218,6 +177,8 @@ class DemonstrationsPage(QWidget):
         self.count_label.setObjectName("guidance")
         self.count_label.setWordWrap(True)
         left_layout.addWidget(self.count_label)
+        self.importing = ImportProgress()
+        left_layout.addWidget(self.importing)
         self.refusals = RefusalPanel()
         left_layout.addWidget(self.refusals)
 
@@ -252,17 +213,31 @@ class DemonstrationsPage(QWidget):
 
     # -- adding ------------------------------------------------------------------------------------
 
-    def add_paths(self, paths: Iterable[str | Path]) -> ImportResult | None:
-        paths = list(paths)
+    def add_paths(self, paths: Iterable[str | Path], refused: Iterable[Refusal] = ()) -> Job | None:
+        """Read the files in the background (a big or broken file must not freeze the window), then add
+        them; ``refused`` are shown with the files' own refusals."""
+        paths = [str(p) for p in paths]
         if not paths or not self._can_add():
             return None
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            result = import_paths(paths)
-        finally:
-            QGuiApplication.restoreOverrideCursor()
-        self.add_result(result)
-        return result
+        if self.import_job is not None:
+            self.message.emit("Still reading the last files: wait for them, or press Cancel.")
+            return None
+        earlier = ImportResult(refused=list(refused))
+        job = Job(tasks.import_files(paths), "Could not read the files")
+        job.progress.connect(self.importing.on_progress)
+        job.finished.connect(lambda result: self.add_result(result, keep_refusals=earlier))
+        job.cancelled.connect(lambda: self.message.emit("Import cancelled: nothing was added."))
+        job.ended.connect(self._import_ended)
+        self.importing.cancel_requested.connect(job.cancel)
+        self.importing.start(len(paths))
+        self.import_job = job.start()
+        return job
+
+    def _import_ended(self) -> None:
+        if self.import_job is not None:
+            self.importing.cancel_requested.disconnect(self.import_job.cancel)
+        self.import_job = None
+        self.importing.hide()
 
     def add_text(self, text: str, source: str = "pasted") -> ImportResult | None:
         if not self._can_add():
@@ -276,11 +251,12 @@ class DemonstrationsPage(QWidget):
         if mime.hasUrls():
             local = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
             remote = [u.toString() for u in mime.urls() if not u.isLocalFile()]
-            result = self.add_paths(local) if local else None
-            if remote and self._can_add():
-                refusals = [Refusal(r, "only files on this computer can be added; save it first") for r in remote]
-                self.add_result(ImportResult(refused=refusals), keep_refusals=result)
-            return result
+            refusals = [Refusal(r, "only files on this computer can be added; save it first") for r in remote]
+            if local:
+                self.add_paths(local, refusals)
+            elif refusals and self._can_add():
+                self.add_result(ImportResult(refused=refusals))
+            return None
         if mime.hasText():
             return self.add_text(mime.text())
         return None

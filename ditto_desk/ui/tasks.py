@@ -39,6 +39,17 @@ def long_lived_objects() -> Iterator[None]:
             gc.enable()
 
 
+def import_files(paths: list[str]) -> Callable[[Progress, CancelToken], Any]:
+    """Read the user's files (folders expanded) into demonstrations, reporting each file, stopping on cancel."""
+
+    def job(progress: Progress, cancel: CancelToken) -> Any:
+        from ditto_desk.core.importers import import_paths
+
+        return import_paths(paths, progress=progress, cancel=cancel)
+
+    return job
+
+
 def load_writer(model_json: dict[str, str]) -> Callable[[Progress, CancelToken], Any]:
     """Load the compose model (converting the bundled one on first run) and return a core ``Writer``."""
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
+from window_helpers import GapMeter, add_files
 
 from ditto_desk.core.demos import Demonstration
 from ditto_desk.core.profiles import ProfileStore
@@ -35,6 +38,9 @@ def _drop(window, paths: list[Path]) -> QDropEvent:
         Qt.KeyboardModifier.NoModifier,
     )
     QApplication.sendEvent(window, drop)
+    deadline = time.monotonic() + 20
+    while window.demos.import_job is not None and time.monotonic() < deadline:  # files are read in the background
+        QTest.qWait(10)
     return drop
 
 
@@ -97,7 +103,7 @@ def test_ctrl_v_in_the_list_pastes_a_text(make_window, qtbot) -> None:
 
 def test_edits_to_prompt_and_text_are_saved(make_window, samples, qtbot) -> None:
     window = make_window()
-    window.demos.add_paths(samples[:2])
+    add_files(window, qtbot, samples[:2])
     window.demos.list.setCurrentRow(1)
     editor = window.demos.editor
     editor.prompt.clear()
@@ -114,10 +120,10 @@ def test_edits_to_prompt_and_text_are_saved(make_window, samples, qtbot) -> None
 def test_remove_and_guidance(make_window, samples, qtbot) -> None:
     window = make_window()
     assert "add at least 2" in window.demos.count_label.text()
-    window.demos.add_paths(samples[:1])
+    add_files(window, qtbot, samples[:1])
     assert "add at least 2" in window.demos.count_label.text()
     assert not window.learn.learn_button.isEnabled()
-    window.demos.add_paths(samples[1:3])
+    add_files(window, qtbot, samples[1:3])
     assert window.learn.learn_button.isEnabled()
     window.demos.list.setCurrentRow(0)
     qtbot.mouseClick(window.demos.remove_button, Qt.MouseButton.LeftButton)
@@ -128,3 +134,24 @@ def test_remove_and_guidance(make_window, samples, qtbot) -> None:
     assert flag(Demonstration("too short to learn much from")) is not None
     assert flag(Demonstration(" ".join(["word"] * 500))).startswith("Long")
     assert not ready_to_learn([Demonstration(WORDS), Demonstration("")])
+
+
+def test_a_long_import_keeps_the_window_responsive_and_can_be_cancelled(make_window, qtbot, tmp_path) -> None:
+    """Files are read in the background with progress and a Cancel button; a cancelled import adds nothing."""
+    window = make_window()
+    folder = tmp_path / "all my mail"
+    folder.mkdir()
+    for i in range(4000):
+        (folder / f"note-{i:04d}.txt").write_text(f"{i}: {WORDS * 20}", encoding="utf-8")
+    meter = GapMeter()
+    meter.start()
+    assert window.demos.add_paths([folder]) is not None
+    panel = window.demos.importing
+    assert not panel.isHidden()
+    qtbot.waitUntil(lambda: panel.bar.maximum() == 4000 and panel.bar.value() > 50, timeout=20_000)
+    qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.demos.import_job is None, timeout=10_000)
+    meter.stop()
+    assert panel.isHidden()
+    assert window.demos.list.count() == 0 and _saved(window) == []
+    assert meter.max_gap < 0.2, f"the window froze for {meter.max_gap * 1000:.0f} ms while files were read"

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QInputDialog, QLabel, QMessageBox
+from window_helpers import add_files
 
 from ditto_desk.core.demos import Demonstration
 from ditto_desk.core.profiles import ProfileStore
@@ -28,7 +29,7 @@ def styled_app() -> Iterator[QApplication]:
 
 def test_dark_palette_is_readable(styled_app, make_window, samples, qtbot) -> None:
     window = make_window()
-    window.demos.add_paths(samples[:1])  # one text: the guidance warns, an item is flagged
+    add_files(window, qtbot, samples[:1])  # one text: the guidance warns, an item is flagged
     styled_app.setPalette(dark_palette())  # switched while the window is open, as a system theme change does
     qtbot.wait(50)
     for page in (window.demos, window.learn, window.compose):

@@ -6,9 +6,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
+from window_helpers import GapMeter, add_files
 
+from ditto_desk.core.importers import import_paths
 from ditto_desk.core.profiles import ProfileStore
 from ditto_desk.workers import running_jobs
 
@@ -17,36 +19,11 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-class GapMeter:
-    """A 20 ms timer on the GUI thread; the longest gap between its ticks is how long the window froze."""
-
-    def __init__(self) -> None:
-        self.timer = QTimer(interval=20)
-        self.timer.timeout.connect(self._tick)
-        self.last = 0.0
-        self.max_gap = 0.0
-        self.ticks = 0
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        if self.last:
-            self.max_gap = max(self.max_gap, now - self.last)
-        self.last = now
-        self.ticks += 1
-
-    def start(self) -> None:
-        self.last = time.perf_counter()
-        self.timer.start()
-
-    def stop(self) -> None:
-        self.timer.stop()
-
-
 def test_learn_trains_with_live_progress_and_stays_responsive(
     make_window, tiny_app_settings, ui_training_config, samples, qtbot
 ) -> None:
     window = make_window(autoload_model=True, training_config=ui_training_config)
-    window.demos.add_paths(samples)
+    add_files(window, qtbot, samples)
     learn = window.learn
     values: list[int] = []
     learn.progress.valueChanged.connect(values.append)
@@ -103,7 +80,7 @@ def test_cancel_stops_quickly_and_keeps_the_profile_unchanged(
 ) -> None:
     long_run = ui_training_config.with_overrides(sft_max_steps=400, sft_stop_loss=0.0)
     window = make_window(training_config=long_run)
-    window.demos.add_paths(samples[:3])
+    add_files(window, qtbot, samples[:3])
     profile = window.session.profile
     _give_profile_an_adapter(profile)
     window.session.reload_profile()
@@ -148,7 +125,7 @@ def test_a_model_that_cannot_load_ends_in_a_dialog_and_a_stopped_worker(make_win
     not_a_model.mkdir()
     save_settings(AppSettings(model=str(not_a_model), device="cpu", quantization="none"))
     window = make_window(autoload_model=True)
-    window.demos.add_paths(samples[:2])
+    window.demos.add_result(import_paths(samples[:2]))  # at once: the model must still be loading
     learn = window.learn
     assert window.model_host.busy
     qtbot.mouseClick(learn.learn_button, Qt.MouseButton.LeftButton)  # waits for the model, which then fails
