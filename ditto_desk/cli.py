@@ -163,9 +163,7 @@ def _train(args: argparse.Namespace, store: Any) -> int:
         print("Nothing to learn from: pass files or folders, or --samples.", file=sys.stderr)
         return EXIT_BAD_INPUT
 
-    profile = existing or store.create(args.profile)
-    if existing is None:
-        print(f"Created the profile {profile.name!r}.")
+    profile = existing or store.create(args.profile)  # train_profile holds and commits into a real profile
     cancel = CancelToken()
     signal.signal(signal.SIGINT, lambda *_: (cancel.cancel(), signal.signal(signal.SIGINT, signal.default_int_handler)))
     bar = ProgressBar()
@@ -180,8 +178,14 @@ def _train(args: argparse.Namespace, store: Any) -> int:
             new_texts=new,
             replace=replace,
         )
+    except BaseException:
+        if existing is None and not store.load(profile.name, verify=False).has_adapter:
+            store.delete(profile.name)  # a run that did not succeed leaves no new, empty profile behind
+        raise
     finally:
         bar.close()
+    if existing is None:
+        print(f"Created the profile {profile.name!r}.")
     phases = ", ".join(f"{k} {v:.0f}s" for k, v in summary.phase_seconds.items())
     print(f"Learned the style of {summary.profile!r} in {summary.seconds:.0f}s ({phases}) on {summary.model}.")
     print(f"Adapter saved in {summary.adapter_dir}")

@@ -128,3 +128,11 @@ def test_the_evaluation_uses_the_rule(tmp_path: Path) -> None:
     _write(corpus / "maren" / "a.txt", OTHER + " Again.")
     authors, _ = load_corpus(corpus)
     assert sorted(d.text for d in authors["zoe"]) == sorted([CAFE, OTHER])
+
+
+def test_a_failed_run_on_a_new_profile_leaves_no_empty_profile(tmp_path: Path, capsys) -> None:
+    no_model = tmp_path / "no-model"
+    no_model.mkdir()
+    assert main(["train", "--profile", "fresh", "--samples", "--model", str(no_model)]) == EXIT_MODEL
+    assert "Created the profile" not in capsys.readouterr().out
+    assert ProfileStore().list() == []
