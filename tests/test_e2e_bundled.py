@@ -85,9 +85,10 @@ def test_the_dpo_phase_makes_ditto_prefer_the_authors_unseen_texts_to_sfts_draft
     """What DPO adds to the SFT model it starts from, measured on texts it never saw: the author's held-out
     real text against SFT's own drafts for the same request, by DPO's implicit reward (SFT scores every pair 0,
     and so would a DPO phase that learnt nothing; one that learnt backwards scores below 0).
-    benchmarks/bench_dpo_gain.py measures it over every author and several seeds."""
+    benchmarks/dpo_gain.md has it for every author over three seeds: 69-100 % of pairs, mean +0.24 to +1.40;
+    Wilson, the author used here, 88-100 %, +0.96 to +1.40. A DPO phase that does not learn scores 38 % and -0.02 (rounding noise)."""
     authors, _ = load_corpus(REPO / "resources" / "corpus")
-    split = split_author("theodore-roosevelt", authors["theodore-roosevelt"], 4, seed=0)
+    split = split_author("woodrow-wilson", authors["woodrow-wilson"], 4, seed=0)
     loaded = load_model(ModelSettings())
     config = preset("quick")
     run = DittoRun(loaded, split.demonstrations, config)
@@ -98,4 +99,4 @@ def test_the_dpo_phase_makes_ditto_prefer_the_authors_unseen_texts_to_sfts_draft
         )
     print(f"\n{len(result.margins)} pairs: DITTO prefers the real text {result.accuracy:.0%}, {result.mean:+.3f}")
     assert result.accuracy >= 0.75
-    assert result.mean > 0.3
+    assert result.mean > 0.4
