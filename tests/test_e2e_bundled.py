@@ -86,7 +86,7 @@ def test_the_dpo_phase_makes_ditto_prefer_the_authors_unseen_texts_to_sfts_draft
     real text against SFT's own drafts for the same request, by DPO's implicit reward (SFT scores every pair 0,
     and so would a DPO phase that learnt nothing; one that learnt backwards scores below 0).
     benchmarks/dpo_gain.md has it for every author over three seeds: 69-100 % of pairs, mean +0.24 to +1.40;
-    Wilson, the author used here, 88-100 %, +0.96 to +1.40. A DPO phase that does not learn scores 38 % and -0.02 (rounding noise)."""
+    Wilson, the author used here, 88-100 %, +0.96 to +1.40; a DPO phase that does not learn, 38 % and -0.02."""
     authors, _ = load_corpus(REPO / "resources" / "corpus")
     split = split_author("woodrow-wilson", authors["woodrow-wilson"], 4, seed=0)
     loaded = load_model(ModelSettings())
