@@ -1,1 +1,1 @@
-"""The Qt face of ditto-desk: thin widgets over the core, with background work through ditto_desk.workers."""
+"""The Qt face of ditto-desk: thin widgets over the core; background work goes through ditto_desk.bridge."""

@@ -20,11 +20,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ditto_desk.bridge import tasks
+from ditto_desk.bridge.workers import Job
 from ditto_desk.core.app_settings import MAX_NEW_TOKENS, MAX_TEMPERATURE, MIN_NEW_TOKENS, MIN_TEMPERATURE
-from ditto_desk.ui import tasks
 from ditto_desk.ui.model_host import FAILED, LOADING, ModelHost
 from ditto_desk.ui.session import Session
-from ditto_desk.workers import Job
 
 
 class ComposePage(QWidget):

@@ -9,13 +9,13 @@ from datetime import datetime
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from ditto_desk.bridge import tasks
+from ditto_desk.bridge.workers import Job
 from ditto_desk.core.config import PRESETS
 from ditto_desk.core.progress import ProgressEvent
-from ditto_desk.ui import tasks
 from ditto_desk.ui.loss_plot import LossPlot
 from ditto_desk.ui.model_host import FAILED, ModelHost
 from ditto_desk.ui.session import Session
-from ditto_desk.workers import Job
 
 PRESET_NOTES = {
     "quick": "quick — the fastest; minutes on a laptop CPU",

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ditto_desk.bridge.workers import error_hub, stop_all_jobs
 from ditto_desk.core.progress import ProgressEvent
 from ditto_desk.ui.compose_page import ComposePage
 from ditto_desk.ui.demos_page import DemonstrationsPage
@@ -29,7 +30,6 @@ from ditto_desk.ui.profile_bar import ProfileBar
 from ditto_desk.ui.session import Session
 from ditto_desk.ui.settings_dialog import SettingsDialog
 from ditto_desk.ui.theme import app_icon
-from ditto_desk.workers import error_hub, stop_all_jobs
 
 DEMOS_TAB, LEARN_TAB, COMPOSE_TAB = 0, 1, 2
 

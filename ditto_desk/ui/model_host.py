@@ -7,8 +7,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from ditto_desk.ui import tasks
-from ditto_desk.workers import Job
+from ditto_desk.bridge import tasks
+from ditto_desk.bridge.workers import Job
 
 LOADING, READY, FAILED, IDLE = "loading", "ready", "failed", "idle"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
+from ditto_desk.bridge.workers import error_hub
 from ditto_desk.core.app_settings import AppSettings, save_settings
 from ditto_desk.core.config import TrainingConfig, preset
 from ditto_desk.core.profiles import Profile, ProfileError, ProfileStore
-from ditto_desk.workers import error_hub
 
 DEFAULT_PROFILE = "My style"
 

@@ -41,9 +41,9 @@ def ui_training_config(tiny_config):
 @pytest.fixture
 def make_window(qtbot) -> Iterator[Callable[..., object]]:
     """Build the real main window (``autoload_model`` off unless asked); closed and joined afterwards."""
+    from ditto_desk.bridge.workers import running_jobs, stop_all_jobs
     from ditto_desk.core.profiles import ProfileStore
     from ditto_desk.ui.app import build_window
-    from ditto_desk.workers import running_jobs, stop_all_jobs
 
     windows = []
 

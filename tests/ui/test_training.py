@@ -10,9 +10,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from window_helpers import GapMeter, add_files
 
+from ditto_desk.bridge.workers import running_jobs
 from ditto_desk.core.importers import import_paths
 from ditto_desk.core.profiles import ProfileStore
-from ditto_desk.workers import running_jobs
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:

@@ -10,8 +10,8 @@ import pytest
 from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QApplication
 
+from ditto_desk.bridge.workers import Job, error_hub, run_job, running_jobs
 from ditto_desk.core.progress import Cancelled, ProgressEvent
-from ditto_desk.workers import Job, error_hub, run_job, running_jobs
 
 
 def _finish(qtbot, job: Job, timeout: int = 10_000) -> None:

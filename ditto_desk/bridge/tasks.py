@@ -1,4 +1,4 @@
-"""The core jobs the window runs, wrapped as ``fn(progress, cancel)`` for ditto_desk.workers.
+"""The core jobs the window runs, wrapped as ``fn(progress, cancel)`` for the worker bridge (workers.py).
 
 torch, transformers and peft are imported inside the jobs, in the worker thread, so the window opens
 without them. No Qt here and no UI code: a job only reports events and returns (or yields).
