@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .core.model_settings import DEVICES, QUANTIZATIONS
+from .core.config import DEFAULT_PRESET, PRESETS
+from .core.model_settings import DEVICES, QUANTIZATIONS, ModelSettings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_MODEL, EXIT_CANCELLED = 0, 1, 2, 3, 4, 130
 
@@ -42,9 +43,17 @@ def _non_negative(text: str) -> float:
 
 
 def _model_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default="bundled", help="'bundled' (default), a Hugging Face model id, or a folder")
-    parser.add_argument("--device", default="auto", choices=DEVICES)
-    parser.add_argument("--quantization", default="auto", choices=QUANTIZATIONS)
+    default = ModelSettings()  # the core's defaults, as the window's
+    parser.add_argument(
+        "--model", default=default.model, help=f"{default.model!r} (default), a Hugging Face model id, or a folder"
+    )
+    parser.add_argument("--device", default=default.device, choices=DEVICES)
+    parser.add_argument("--quantization", default=default.quantization, choices=QUANTIZATIONS)
+
+
+def _preset_arg(parser: argparse.ArgumentParser) -> None:
+    # No argparse choices: an unknown preset gets the core's own message (config.preset), as a --set does.
+    parser.add_argument("--preset", default=DEFAULT_PRESET, help=f"{', '.join(PRESETS)} (default {DEFAULT_PRESET})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("demos", nargs="*", type=Path, help="files or folders to add as demonstrations first")
     train.add_argument("--samples", action="store_true", help="add the bundled sample demonstrations")
     train.add_argument("--replace", action="store_true", help="replace the profile's demonstrations instead of adding")
-    train.add_argument("--preset", default="quick", help="quick, standard or paper")
+    _preset_arg(train)
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a hyperparameter")
     _model_args(train)
 
@@ -74,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("eval", help="measure on held-out texts how well each method writes like its author")
     evaluate.add_argument("--corpus", type=Path, default=CORPUS_DIR, help="a folder with one subfolder per author")
     evaluate.add_argument("--k", type=int, default=4, help="demonstrations per author (1-7); the rest are held out")
-    evaluate.add_argument("--preset", default="quick", help="quick, standard or paper")
+    _preset_arg(evaluate)
     evaluate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a hyperparameter")
     evaluate.add_argument("--samples-per-prompt", type=int, default=2, help="generations per held-out prompt")
     evaluate.add_argument("--out", type=Path, default=Path("eval-out"), help="results folder; a rerun resumes it")

@@ -5,14 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from .core.progress import ProgressEvent
-
-
-def _clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    seconds = int(seconds)
-    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+from .core.progress import ProgressEvent, format_duration
 
 
 class ProgressBar:
@@ -30,7 +23,8 @@ class ProgressBar:
             metrics += f" loss {event.loss:.3f}"
         if event.reward_margin is not None:
             metrics += f" margin {event.reward_margin:+.3f}"
-        times = f"{_clock(event.elapsed_s)} eta {_clock(event.eta_s)}"
+        eta = "--:--" if event.eta_s is None else format_duration(event.eta_s)
+        times = f"{format_duration(event.elapsed_s)} eta {eta}"
         line = f"[{bar}] {event.fraction:4.0%} {times}  {event.message}{metrics}"
         if self.interactive:
             self.stream.write("\r" + line[:160].ljust(160))

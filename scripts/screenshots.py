@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         QPointF(300, 300), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     )
     window.dropEvent(drop)
+    wait(lambda: window.demos.import_job is None, 60, "the files to be read")
     window.demos.list.setCurrentRow(0)
     window.demos.list.setFocus()
     wait(lambda: True, 1, "")

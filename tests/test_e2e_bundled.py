@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+from model_helpers import mean_token_loglik
 
 from ditto_desk.cli import main as cli_main
 from ditto_desk.core.config import preset
@@ -14,7 +15,6 @@ from ditto_desk.core.evaluation.corpus import load_corpus, split_author
 from ditto_desk.core.evaluation.preference import held_out_preference
 from ditto_desk.core.generate import WriteOptions, Writer
 from ditto_desk.core.jobs import train_profile
-from ditto_desk.core.logprobs import mean_token_loglik
 from ditto_desk.core.models import ModelSettings, cpu_has_native_bf16, load_model
 from ditto_desk.core.profiles import ProfileStore
 from ditto_desk.core.progress import Cancelled, CancelToken, ProgressEvent

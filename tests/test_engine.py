@@ -148,8 +148,9 @@ def test_the_saved_adapter_writes_exactly_like_the_trained_policy(
     weight cache used to keep the untrained adapter for the whole run)."""
     from dataclasses import replace
 
+    from model_helpers import mean_token_loglik
+
     from ditto_desk.core.generate import Writer
-    from ditto_desk.core.logprobs import mean_token_loglik
 
     settings = replace(tiny_settings, quantization=quantization, device="cpu")
     loaded = load_model(settings)

@@ -135,8 +135,7 @@ def test_name_limits_and_duplicates(store: ProfileStore) -> None:
     (store.root / "junk").mkdir()
     with pytest.raises(ProfileError, match="not a usable profile"):
         store.create("JUNK")
-    assert store.get_or_create("ALICE").name == "Alice"
-    assert store.get_or_create("Zoe").name == "Zoe"
+    assert store.exists("ALICE") and store.load("ALICE").name == "Alice"  # found whatever the case
 
 
 def test_rename(store: ProfileStore) -> None:

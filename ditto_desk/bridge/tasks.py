@@ -1,6 +1,7 @@
-"""The core jobs the window runs, wrapped as ``fn(progress, cancel)`` for the worker bridge (workers.py).
+"""The jobs the window runs: each function here makes a job, a core callable ``fn(progress, cancel)``
+(core/progress.py's ``JobFn``), for workers.py to run in a background thread.
 
-torch, transformers and peft are imported inside the jobs, in the worker thread, so the window opens
+torch, transformers and peft are imported inside the jobs, in their thread, so the window opens
 without them. No Qt here and no UI code: a job only reports events and returns (or yields).
 """
 
@@ -13,10 +14,8 @@ from typing import Any
 
 from ditto_desk.core.config import TrainingConfig
 from ditto_desk.core.profiles import Profile, ProfileStore
-from ditto_desk.core.progress import CancelToken, ProgressEvent
+from ditto_desk.core.progress import CancelToken, JobFn, ProgressCallback
 from ditto_desk.core.prompts import as_request
-
-Progress = Callable[[ProgressEvent], None]
 
 
 @contextmanager
@@ -26,8 +25,8 @@ def long_lived_objects() -> Iterator[None]:
 
     A full collection scans every tracked object while holding the GIL; with torch, transformers, trl
     and a model in memory that took ~300 ms on 2 cores, freezing the window each time it ran in a
-    worker. Frozen objects are never collected, which is right for modules and the compose model; the
-    little garbage frozen with them is the price.
+    job's thread. Frozen objects are never collected, which is right for modules and the compose model;
+    the little garbage frozen with them is the price.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -39,10 +38,10 @@ def long_lived_objects() -> Iterator[None]:
             gc.enable()
 
 
-def import_files(paths: list[str]) -> Callable[[Progress, CancelToken], Any]:
+def import_files(paths: list[str]) -> JobFn:
     """Read the user's files (folders expanded) into demonstrations, reporting each file, stopping on cancel."""
 
-    def job(progress: Progress, cancel: CancelToken) -> Any:
+    def job(progress: ProgressCallback, cancel: CancelToken) -> Any:
         from ditto_desk.core.importers import import_paths
 
         return import_paths(paths, progress=progress, cancel=cancel)
@@ -50,10 +49,10 @@ def import_files(paths: list[str]) -> Callable[[Progress, CancelToken], Any]:
     return job
 
 
-def load_writer(model_json: dict[str, str]) -> Callable[[Progress, CancelToken], Any]:
+def load_writer(model_json: dict[str, str]) -> JobFn:
     """Load the compose model (converting the bundled one on first run) and return a core ``Writer``."""
 
-    def job(progress: Progress, cancel: CancelToken) -> Any:
+    def job(progress: ProgressCallback, cancel: CancelToken) -> Any:
         with long_lived_objects():
             from ditto_desk.core.generate import Writer
             from ditto_desk.core.models import ModelSettings, load_model
@@ -65,12 +64,10 @@ def load_writer(model_json: dict[str, str]) -> Callable[[Progress, CancelToken],
     return job
 
 
-def train(
-    store: ProfileStore, profile: str, model_json: dict[str, str], config: TrainingConfig
-) -> Callable[[Progress, CancelToken], Any]:
+def train(store: ProfileStore, profile: str, model_json: dict[str, str], config: TrainingConfig) -> JobFn:
     """Run DITTO on the profile; returns the core ``TrainingSummary``."""
 
-    def job(progress: Progress, cancel: CancelToken) -> Any:
+    def job(progress: ProgressCallback, cancel: CancelToken) -> Any:
         with long_lived_objects():  # trl, peft, datasets: imported once, kept for the app's life
             from ditto_desk.core.jobs import train_profile
             from ditto_desk.core.models import ModelSettings
@@ -87,12 +84,12 @@ def write(
     max_new_tokens: int,
     temperature: float,
     compare: bool,
-) -> Callable[[Progress, CancelToken], Iterator[tuple[str, str]]]:
+) -> Callable[[ProgressCallback, CancelToken], Iterator[tuple[str, str]]]:
     """Stream a draft as ("styled", piece) items, then, if ``compare``, the base model's as ("base", piece)."""
     adapter_dir = profile.active_adapter_dir if profile is not None else None
     request = as_request(request, [d.prompt for d in profile.demonstrations] if profile is not None else [])
 
-    def job(progress: Progress, cancel: CancelToken) -> Iterator[tuple[str, str]]:
+    def job(progress: ProgressCallback, cancel: CancelToken) -> Iterator[tuple[str, str]]:
         from ditto_desk.core.generate import WriteOptions
 
         if writer.adapter_dir != adapter_dir:

@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import inspect
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from ditto_desk.core.progress import Cancelled, CancelToken, ProgressEvent
-
-JobFn = Callable[[Callable[[ProgressEvent], None], CancelToken], Any]
+from ditto_desk.core.progress import Cancelled, CancelToken, JobFn, Outcome
 
 
 class ErrorHub(QObject):
@@ -90,12 +88,12 @@ class Job(QObject):
 
     _alive: set[Job] = set()  # keeps running jobs referenced until they end
 
-    def __init__(self, fn: JobFn, title: str = "Background task", *, report_errors: bool = True) -> None:
+    def __init__(self, fn: JobFn, title: str = "Background job", *, report_errors: bool = True) -> None:
         super().__init__()
         self.title = title
         self.report_errors = report_errors
         self.token = CancelToken()
-        self.outcome: str | None = None  # "finished" | "cancelled" | "failed", once known
+        self.outcome: Outcome | None = None  # once known
         self._thread = QThread()
         self._thread.setObjectName(f"ditto-desk: {title}")
         self._runner = _Runner(fn, self.token)
@@ -116,10 +114,6 @@ class Job(QObject):
     def cancel(self) -> None:
         self.token.cancel()
 
-    @property
-    def running(self) -> bool:
-        return self in Job._alive
-
     def wait(self, ms: int = 30_000) -> bool:
         """Block until the thread has stopped (used when the window closes). True if it did."""
         return self._thread.wait(ms)
@@ -134,25 +128,25 @@ class Job(QObject):
 
     @Slot(object)
     def _on_result(self, value: object) -> None:
-        self._stop_thread("finished")
+        self._stop_thread(Outcome.FINISHED)
         self.finished.emit(value)
         self._end()
 
     @Slot()
     def _on_stopped(self) -> None:
-        self._stop_thread("cancelled")
+        self._stop_thread(Outcome.CANCELLED)
         self.cancelled.emit()
         self._end()
 
     @Slot(object, str)
     def _on_error(self, exc: object, trace: str) -> None:
-        self._stop_thread("failed")
+        self._stop_thread(Outcome.FAILED)
         self.failed.emit(exc, trace)
         if self.report_errors:
             error_hub.error.emit(self.title, exc, trace)
         self._end()
 
-    def _stop_thread(self, outcome: str) -> None:
+    def _stop_thread(self, outcome: Outcome) -> None:
         # run() has returned before its last signal was delivered, so this wait is short.
         self.outcome = outcome
         self._thread.quit()
@@ -161,33 +155,6 @@ class Job(QObject):
     def _end(self) -> None:
         Job._alive.discard(self)
         self.ended.emit()
-
-
-def run_job(
-    fn: JobFn,
-    title: str = "Background task",
-    *,
-    on_progress: Callable[[Any], None] | None = None,
-    on_item: Callable[[Any], None] | None = None,
-    on_finished: Callable[[Any], None] | None = None,
-    on_cancelled: Callable[[], None] | None = None,
-    on_failed: Callable[[BaseException, str], None] | None = None,
-    on_ended: Callable[[], None] | None = None,
-    report_errors: bool = True,
-) -> Job:
-    """Create, connect and start a :class:`Job` in one call."""
-    job = Job(fn, title, report_errors=report_errors)
-    for signal, handler in (
-        (job.progress, on_progress),
-        (job.item, on_item),
-        (job.finished, on_finished),
-        (job.cancelled, on_cancelled),
-        (job.failed, on_failed),
-        (job.ended, on_ended),
-    ):
-        if handler is not None:
-            signal.connect(handler)
-    return job.start()
 
 
 def running_jobs() -> list[Job]:

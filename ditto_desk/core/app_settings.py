@@ -16,7 +16,7 @@ import platformdirs
 
 from .atomic import atomic_write_json
 from .config import DEFAULT_PRESET, PRESETS
-from .model_settings import BUNDLED, DEVICES, QUANTIZATIONS, ModelSettings
+from .model_settings import AUTO, BUNDLED, DEVICES, QUANTIZATIONS, ModelSettings
 
 SETTINGS_FILE = "settings.json"
 MIN_NEW_TOKENS, MAX_NEW_TOKENS = 16, 1024
@@ -26,8 +26,8 @@ MIN_TEMPERATURE, MAX_TEMPERATURE = 0.0, 2.0
 @dataclass
 class AppSettings:
     model: str = BUNDLED  # "bundled", a Hugging Face model id, or a local folder
-    device: str = "auto"
-    quantization: str = "auto"
+    device: str = AUTO
+    quantization: str = AUTO
     preset: str = DEFAULT_PRESET
     last_profile: str | None = None
     compose_max_new_tokens: int = 200

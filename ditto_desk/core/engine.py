@@ -28,7 +28,7 @@ from .interrupt import cancel_checkpoints
 from .logprobs import response_logprobs
 from .models import LoadedModel
 from .pairs import EXPERT, INTER_MODEL, REPLAY, Pair, SamplePool, build_round_pairs, count_kinds
-from .progress import CancelToken, ProgressCallback, ProgressClock, ProgressEvent, ignore_progress
+from .progress import CancelToken, Phase, ProgressCallback, ProgressClock, ignore_progress
 from .prompts import derive_prompt
 from .sampling import Sample, draw_samples, length_cap
 from .segments import Example, encode_demonstrations
@@ -103,20 +103,9 @@ class DittoRun:
         dpo = c.dpo_steps * 2 * c.dpo_batch_size * self.mean_length * _COST_TRAIN_TOKEN
         return sft + sampling + dpo
 
-    def _emit(self, phase: str, message: str, step: int = 0, total: int = 0, **metrics: Any) -> None:
-        self.progress(
-            ProgressEvent(
-                phase=phase,
-                message=message,
-                step=step,
-                total=total,
-                fraction=self.clock.fraction,
-                elapsed_s=self.clock.elapsed,
-                eta_s=self.clock.eta,
-                samples_drawn=self.stats.samples_drawn,
-                **metrics,
-            )
-        )
+    def _emit(self, phase: Phase, message: str, step: int = 0, total: int = 0, **metrics: Any) -> None:
+        drawn = self.stats.samples_drawn
+        self.progress(self.clock.event(phase, message, step=step, total=total, samples_drawn=drawn, **metrics))
 
     # ----- the algorithm -----
     def run(self) -> Any:
@@ -133,16 +122,16 @@ class DittoRun:
         )
         self.model = get_peft_model(self.loaded.model, lora, adapter_name=POLICY_ADAPTER)
         with cancel_checkpoints(self.model, self.cancel), self.loaded.autocast():
-            with self._timed("sft"):
+            with self._timed(Phase.SFT):
                 self._sft()
             if c.dpo_steps > 0:
                 self._ditto_rounds()
         self.clock.advance(self.clock.total_units)
-        self._emit("done", "Training finished")
+        self._emit(Phase.DONE, "Training finished")
         return self.model
 
     @contextmanager
-    def _timed(self, phase: str) -> Iterator[None]:
+    def _timed(self, phase: Phase) -> Iterator[None]:
         start = time.monotonic()
         try:
             yield
@@ -152,12 +141,13 @@ class DittoRun:
     def _sft(self) -> None:
         c = self.config
         step_cost = min(c.sft_batch_size, len(self.examples)) * self.mean_length
-        self._emit("sft", "Learning from your texts (SFT)…", 0, c.sft_max_steps)
+        self._emit(Phase.SFT, "Learning from your texts (SFT)…", 0, c.sft_max_steps)
 
         def on_step(step: int, logs: dict[str, float]) -> bool:
             self.clock.advance(step_cost * _COST_TRAIN_TOKEN)
-            self.stats.log.append({"phase": "sft", "step": step, "loss": logs["loss"], "elapsed": self.clock.elapsed})
-            self._emit("sft", f"Learning from your texts: step {step}", step, c.sft_max_steps, loss=logs["loss"])
+            entry = {"phase": Phase.SFT, "step": step, "loss": logs["loss"], "elapsed": self.clock.elapsed}
+            self.stats.log.append(entry)
+            self._emit(Phase.SFT, f"Learning from your texts: step {step}", step, c.sft_max_steps, loss=logs["loss"])
             if logs["loss"] < c.sft_stop_loss:  # early stop: give back the unused steps to the ETA
                 self.clock.total_units -= (c.sft_max_steps - step) * step_cost * _COST_TRAIN_TOKEN
             return False
@@ -171,7 +161,7 @@ class DittoRun:
         dpo: DpoRounds | None = None
         done_steps = 0
         for round_index in range(c.n_rounds):
-            with self._timed("sample"):
+            with self._timed(Phase.SAMPLE):
                 samples = self._sample_round(round_index)
             self.pool.add_round(samples)
             steps = min(c.resample_every, c.dpo_steps - done_steps)
@@ -183,11 +173,11 @@ class DittoRun:
                 self._reference_fingerprint = freeze_copy(self.model, POLICY_ADAPTER, REFERENCE_ADAPTER)
                 unscored = pairs_dataset(self.prompts, pairs)
                 dpo = DpoRounds(self.model, self.tokenizer, unscored, c, self.loaded.device, self.cancel)
-            with self._timed("reference"):
+            with self._timed(Phase.REFERENCE):
                 self._score_reference(samples)
             dataset = pairs_dataset(self.prompts, pairs, self._reference_logp)
             on_step = self._dpo_reporter(round_index, done_steps, batches)
-            with self._timed("dpo"):
+            with self._timed(Phase.DPO):
                 dpo.train(dataset, steps, on_step)
             done_steps += steps
 
@@ -197,7 +187,7 @@ class DittoRun:
         def on_step(step: int, logs: dict[str, float]) -> bool:
             self.clock.advance(2 * c.dpo_batch_size * self.mean_length * _COST_TRAIN_TOKEN)
             entry = {
-                "phase": "dpo",
+                "phase": Phase.DPO,
                 "round": round_index + 1,
                 "step": first_step + step,
                 "loss": logs["loss"],
@@ -208,7 +198,7 @@ class DittoRun:
             }
             self.stats.log.append(entry)
             self._emit(
-                "dpo",
+                Phase.DPO,
                 f"Round {round_index + 1} of {c.n_rounds}: preference step {first_step + step} of {c.dpo_steps}",
                 first_step + step,
                 c.dpo_steps,
@@ -235,7 +225,7 @@ class DittoRun:
         counts = self._round_counts(round_index)
         total = sum(counts)
         message = f"Round {round_index + 1} of {c.n_rounds}: drawing {total} samples"
-        self._emit("sample", message, 0, total)
+        self._emit(Phase.SAMPLE, message, 0, total)
         seq_cost = sum(n * cap for n, cap in zip(counts, self.caps, strict=True)) / total * 0.75
         drawn_before = [0]
 
@@ -243,7 +233,7 @@ class DittoRun:
             self.clock.advance((done - drawn_before[0]) * seq_cost * _COST_GENERATED_TOKEN)
             self.stats.samples_drawn += done - drawn_before[0]
             drawn_before[0] = done
-            self._emit("sample", message, done, total)
+            self._emit(Phase.SAMPLE, message, done, total)
 
         start = time.monotonic()
         samples = draw_samples(
@@ -263,7 +253,7 @@ class DittoRun:
         self.stats.samples_cut += cut
         self.stats.log.append(
             {
-                "phase": "sample",
+                "phase": Phase.SAMPLE,
                 "round": round_index + 1,
                 "samples": len(samples),
                 "cut_at_cap": cut,

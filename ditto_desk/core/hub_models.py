@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .models import ModelError
-from .progress import ProgressCallback, ProgressEvent, ignore_progress
+from .progress import Phase, ProgressCallback, ProgressEvent, ignore_progress
 
 # What a model needs to load with transformers, and nothing that would be unpickled (no *.bin, *.pt).
 MODEL_FILES = ["*.json", "*.safetensors", "*.jinja", "*.model", "*.tiktoken", "*.txt", "tokenizer*"]
@@ -45,7 +45,7 @@ def hub_model_folder(repo_id: str, progress: ProgressCallback = ignore_progress)
         ) from None
     if not any(s.rfilename.endswith(".safetensors") for s in info.siblings or []):
         raise ModelError(f"{repo_id} has no safetensors weights, the only kind ditto-desk loads. Pick another model.")
-    progress(ProgressEvent("download", f"Downloading {repo_id} from Hugging Face…"))
+    progress(ProgressEvent(Phase.DOWNLOAD, f"Downloading {repo_id} from Hugging Face…"))
     try:
         folder = Path(snapshot_download(repo_id, allow_patterns=MODEL_FILES))
     except GatedRepoError:

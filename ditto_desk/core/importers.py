@@ -20,7 +20,7 @@ from ditto_desk.core.eml_text import eml_text
 from ditto_desk.core.html_text import html_to_text
 from ditto_desk.core.import_refusal import BINARY, SUPPORTED, too_large
 from ditto_desk.core.import_refusal import Refused as _Refused
-from ditto_desk.core.progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
+from ditto_desk.core.progress import CancelToken, Phase, ProgressCallback, ProgressEvent, ignore_progress
 from ditto_desk.core.prompts import derive_prompt
 from ditto_desk.core.text_cleaning import drop_controls, looks_binary, strip_terminal_codes
 from ditto_desk.core.text_decoding import decode_text
@@ -86,7 +86,7 @@ def import_paths(
     for index, path in enumerate(files):
         if cancel is not None:
             cancel.raise_if_cancelled()
-        progress(ProgressEvent("import", f"Reading {path.name}…", index, len(files), fraction=index / len(files)))
+        progress(ProgressEvent(Phase.IMPORT, f"Reading {path.name}…", index, len(files), fraction=index / len(files)))
         source = str(path)
         try:
             key = os.path.normcase(os.path.abspath(path))

@@ -1,5 +1,5 @@
-"""The jobs the GUI and the CLI run: each a plain function taking a progress callback and a cancel
-token, so both faces stay thin."""
+"""The core's jobs that both faces run: plain functions that report through a progress callback and stop on a
+cancel token, so both faces stay thin (the CLI calls them directly; bridge/tasks.py wraps them for the window)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from .demos import Demonstration, split_new
 from .engine import DittoRun
 from .models import LoadedModel, ModelSettings, load_model
 from .profiles import Profile, ProfileError, ProfileStore
-from .progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
+from .progress import CancelToken, Phase, ProgressCallback, ProgressEvent, ignore_progress
 
 
 @dataclass(frozen=True)
@@ -60,15 +60,16 @@ def train_profile(
         demonstrations = own + split_new(own, new_texts)[0]
         if not demonstrations:
             raise ValueError(f"The profile {profile_name!r} has no demonstrations yet: add a few of your texts first.")
-        progress(ProgressEvent("load", "Preparing the model…"))
+        progress(ProgressEvent(Phase.LOAD, "Preparing the model…"))
         loaded = loaded or load_model(model_settings, progress)
         cancel.raise_if_cancelled()
         run = DittoRun(loaded, demonstrations, config, progress, cancel)
         run.run()
         cancel.raise_if_cancelled()
-        progress(ProgressEvent("save", "Saving the learned style…", fraction=1.0, elapsed_s=time.monotonic() - start))
+        elapsed = time.monotonic() - start
+        progress(ProgressEvent(Phase.SAVE, "Saving the learned style…", fraction=1.0, elapsed_s=elapsed))
         header = {
-            "phase": "summary",
+            "phase": Phase.SUMMARY,
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "model": model_settings.to_json() | {"name": loaded.name, "quantization_used": loaded.quantization},
             "device": loaded.device,

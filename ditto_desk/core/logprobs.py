@@ -74,11 +74,3 @@ def response_logprobs(
     results = [by_index[i] for i in range(len(examples))]
     model.train(was_training)
     return results
-
-
-def mean_token_loglik(model: Any, examples: Sequence[Encoded], pad_id: int, batch_size: int = 4) -> float:
-    """Mean per-token log-likelihood of the responses, pooled over all their tokens."""
-    scored = response_logprobs(model, examples, pad_id, batch_size)
-    total = sum(s for s, _ in scored)
-    tokens = sum(n for _, n in scored)
-    return total / max(tokens, 1)

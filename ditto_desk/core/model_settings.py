@@ -6,17 +6,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-BUNDLED = "bundled"
-DEVICES = ("auto", "cpu", "cuda", "mps")
+BUNDLED = "bundled"  # the model setting that means the bundled model...
+BUNDLED_NAME = "SmolLM2-135M-Instruct"  # ...and its name, for the window and the cache (here: no torch to read it)
+AUTO = "auto"  # a device or quantization the core picks for this computer
+DEVICES = (AUTO, "cpu", "cuda", "mps")
 # auto: NF4 on CUDA, bf16 on a CPU with native bf16 arithmetic, full precision elsewhere (models.py says why).
-QUANTIZATIONS = ("auto", "nf4", "int8", "bf16", "none")
+QUANTIZATIONS = (AUTO, "nf4", "int8", "bf16", "none")
 
 
 @dataclass(frozen=True)
 class ModelSettings:
     model: str = BUNDLED  # "bundled", a Hugging Face model id, or a local folder
-    device: str = "auto"
-    quantization: str = "auto"
+    device: str = AUTO
+    quantization: str = AUTO
 
     def to_json(self) -> dict[str, str]:
         return {"model": self.model, "device": self.device, "quantization": self.quantization}
@@ -25,8 +27,8 @@ class ModelSettings:
     def from_json(cls, data: dict[str, Any]) -> ModelSettings:
         return cls(
             model=str(data.get("model") or BUNDLED),
-            device=str(data.get("device") or "auto"),
-            quantization=str(data.get("quantization") or "auto"),
+            device=str(data.get("device") or AUTO),
+            quantization=str(data.get("quantization") or AUTO),
         )
 
 

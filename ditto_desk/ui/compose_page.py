@@ -35,7 +35,6 @@ class ComposePage(QWidget):
         self.session = session
         self.model_host = model_host
         self.job: Job | None = None
-        self.pieces = 0  # text pieces received for the current draft (the tests count them)
         self._build()
         session.profile_changed.connect(self.refresh)
         model_host.state_changed.connect(self.refresh)
@@ -174,7 +173,6 @@ class ComposePage(QWidget):
         compare = self.compare.isChecked()
         self.output.clear()
         self.base_output.clear()
-        self.pieces = 0
         if compare and adapter is None:
             self.base_output.setPlainText("(Same as the draft: this profile has no learned style yet.)")
         self.remember_controls()
@@ -199,7 +197,6 @@ class ComposePage(QWidget):
         cursor.insertText(piece)
         bar = editor.verticalScrollBar()
         bar.setValue(bar.maximum())
-        self.pieces += 1
 
     def _ended(self) -> None:
         self.job = None

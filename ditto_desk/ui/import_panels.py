@@ -100,9 +100,6 @@ class RefusalPanel(QFrame):
         self.title.setText(f"{n} not added (the others were kept):" if n != 1 else "1 not added:")
         self.setVisible(bool(refused))
 
-    def reasons(self) -> list[str]:
-        return [self.list.item(i).text() for i in range(self.list.count())]
-
     def clear(self) -> None:
         self.list.clear()
         self.hide()

@@ -1,4 +1,4 @@
-"""Step 2: "Learn my style". Runs DITTO on the open profile through the worker, with the phase, a
+"""Step 2: "Learn my style". Runs DITTO on the open profile as a background job, with the phase, a
 progress bar with elapsed time and ETA, a live plot, and a Cancel that keeps the previous style."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QV
 
 from ditto_desk.bridge import tasks
 from ditto_desk.bridge.workers import Job
-from ditto_desk.core.config import PRESETS
-from ditto_desk.core.progress import ProgressEvent
+from ditto_desk.core.config import DEFAULT_PRESET, PRESETS
+from ditto_desk.core.progress import Phase, ProgressEvent, format_duration
 from ditto_desk.ui.loss_plot import LossPlot
 from ditto_desk.ui.model_host import FAILED, ModelHost
 from ditto_desk.ui.session import Session
@@ -22,26 +22,22 @@ PRESET_NOTES = {
     "standard": "standard — longer, usually a closer match",
     "paper": "paper — the DITTO paper's settings; slow without a GPU",
 }
-PHASE_TITLES = {
-    "convert": "Preparing the bundled model (first run only)",
-    "load": "Preparing the model",
-    "sft": "Studying your texts",
-    "sample": "Drafting texts to compare with yours",
-    "dpo": "Learning to prefer your texts",
-    "save": "Saving your style",
-    "done": "Finishing",
+PHASE_TITLES = {  # when an event comes without a message of its own
+    Phase.CONVERT: "Preparing the bundled model (first run only)",
+    Phase.LOAD: "Preparing the model",
+    Phase.SFT: "Studying your texts",
+    Phase.SAMPLE: "Drafting texts to compare with yours",
+    Phase.DPO: "Learning to prefer your texts",
+    Phase.SAVE: "Saving your style",
+    Phase.DONE: "Finishing",
 }
-
-
-def clock(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+# Getting the model ready often reports no fraction: the bar is then left alone, not reset to 0.
+_MODEL_PHASES = (Phase.DOWNLOAD, Phase.CONVERT, Phase.LOAD)
 
 
 def describe_training(log: list[dict]) -> str:
     """One line about the profile's current adapter, from its training log header."""
-    header = next((e for e in log if isinstance(e, dict) and e.get("phase") == "summary"), None)
+    header = next((e for e in log if isinstance(e, dict) and e.get("phase") == Phase.SUMMARY), None)
     if header is None:
         return "This profile has a learned style."
     when = header.get("finished")
@@ -150,7 +146,7 @@ class LearnPage(QWidget):
             self.state_label.setText(describe_training(profile.training_log) + " Learning again replaces it.")
         else:
             self.state_label.setText("This profile has not learned a style yet.")
-        name = self.session.settings.preset if self.session.settings.preset in PRESETS else "quick"
+        name = self.session.settings.preset if self.session.settings.preset in PRESETS else DEFAULT_PRESET
         self.preset_label.setText(f"Preset: {PRESET_NOTES.get(name, name)} (change it in Settings).")
         self.update_buttons()
 
@@ -226,11 +222,11 @@ class LearnPage(QWidget):
         if self.job is not None and self.job.token.cancelled:
             return  # keep saying "Cancelling…"
         self.phase_label.setText(event.message or PHASE_TITLES.get(event.phase, event.phase))
-        if event.phase not in ("load", "convert") or event.fraction:
+        if event.phase not in _MODEL_PHASES or event.fraction:
             self.progress.setValue(round(1000 * min(max(event.fraction, 0.0), 1.0)))
         if event.elapsed_s:
-            left = "estimating time left…" if event.eta_s is None else f"about {clock(event.eta_s)} left"
-            self.time_label.setText(f"Elapsed {clock(event.elapsed_s)} · {left}")
+            left = "estimating time left…" if event.eta_s is None else f"about {format_duration(event.eta_s)} left"
+            self.time_label.setText(f"Elapsed {format_duration(event.elapsed_s)} · {left}")
         if self.plot.add(event):
             parts = [f"loss {event.loss:.3f}"]
             if event.reward_margin is not None:
@@ -245,7 +241,7 @@ class LearnPage(QWidget):
         self.progress.setValue(1000)
         seconds = getattr(summary, "seconds", 0.0)
         self.phase_label.setText("Done.")
-        self.result_label.setText(f"Learned your style in {clock(seconds)}. Try it in Compose.")
+        self.result_label.setText(f"Learned your style in {format_duration(seconds)}. Try it in Compose.")
         self.compose_button.show()
         self.message.emit("Your style was learned and saved.")
         self.session.reload_profile()  # picks up the new adapter

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from ditto_desk.core.progress import ProgressEvent
+from ditto_desk.core.progress import Phase, ProgressEvent
 from ditto_desk.ui.theme import accent
 
 
@@ -93,7 +93,7 @@ class LossPlot(QWidget):
         if event.loss is None:
             return False
         self.steps += 1
-        if event.phase == "dpo" and self._dpo_line is None and self.steps > 1:
+        if event.phase == Phase.DPO and self._dpo_line is None and self.steps > 1:
             # Where learning from the user's texts ends and comparing with the model's own drafts begins.
             palette = self.palette()
             self._dpo_line = pg.InfiniteLine(
@@ -104,18 +104,14 @@ class LossPlot(QWidget):
                 labelOpts={"position": 0.95, "color": palette.color(QPalette.ColorRole.Text)},
             )
             self.plot.addItem(self._dpo_line)
-        self._append("dpo" if event.phase == "dpo" else "sft", event.loss)
+        self._append("dpo" if event.phase == Phase.DPO else "sft", event.loss)
         if event.reward_margin is not None:
             self._append("margin", event.reward_margin)
         return True
 
     @property
-    def loss_y(self) -> list[float]:
-        """Every step's loss, both phases."""
-        return self.points["sft"][1] + self.points["dpo"][1]
-
-    @property
     def margin_y(self) -> list[float]:
+        """Every plotted reward margin (scripts/screenshots.py waits for the first)."""
         return self.points["margin"][1]
 
     def _append(self, series: str, value: float) -> None:

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from ditto_desk.bridge.workers import error_hub, stop_all_jobs
-from ditto_desk.core.progress import ProgressEvent
+from ditto_desk.core.model_settings import BUNDLED, BUNDLED_NAME
+from ditto_desk.core.progress import Phase, ProgressEvent
 from ditto_desk.ui.compose_page import ComposePage
 from ditto_desk.ui.demos_page import DemonstrationsPage
 from ditto_desk.ui.errors import show_error
@@ -117,7 +118,7 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         """Call after show(): the model loads in the background once the window is on screen."""
         if self.autoload_model:
-            self.load_model()  # a worker thread: returns at once
+            self.load_model()  # a background job: returns at once
 
     def load_model(self) -> None:
         self.model_host.load(self.session.settings.model_json())
@@ -171,7 +172,7 @@ class MainWindow(QMainWindow):
         host = self.model_host
         if state == LOADING:
             model = self.session.settings.model
-            name = "SmolLM2-135M-Instruct" if model == "bundled" else model
+            name = BUNDLED_NAME if model == BUNDLED else model
             self.model_label.setText(f"Model: loading {name} in the background…")
             self.model_label.setToolTip("")
         elif state == READY:
@@ -187,7 +188,7 @@ class MainWindow(QMainWindow):
             self._convert_dialog = None
 
     def _model_progress(self, event: ProgressEvent) -> None:
-        if event.phase != "convert":
+        if event.phase != Phase.CONVERT:
             self.model_label.setText(f"Model: {event.message}")
             return
         # The one-time conversion of the bundled model takes a while: say so in a progress dialog.

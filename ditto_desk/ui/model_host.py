@@ -9,17 +9,28 @@ from PySide6.QtCore import QObject, Signal
 
 from ditto_desk.bridge import tasks
 from ditto_desk.bridge.workers import Job
+from ditto_desk.core.progress import StrEnum
 
-LOADING, READY, FAILED, IDLE = "loading", "ready", "failed", "idle"
+
+class ModelState(StrEnum):
+    """Where the compose model stands; ``state_changed`` carries the value (a plain str across the signal)."""
+
+    IDLE = "idle"
+    LOADING = "loading"
+    READY = "ready"
+    FAILED = "failed"
+
+
+LOADING, READY, FAILED, IDLE = ModelState.LOADING, ModelState.READY, ModelState.FAILED, ModelState.IDLE
 
 
 class ModelHost(QObject):
     state_changed = Signal(str)
-    progress = Signal(object)  # core ProgressEvents ("convert" on the first run, then "load")
+    progress = Signal(object)  # core ProgressEvents (Phase.CONVERT on the first run, then Phase.LOAD)
 
     def __init__(self) -> None:
         super().__init__()
-        self.state = IDLE
+        self.state: str = IDLE
         self.writer: Any = None
         self.description = ""  # "SmolLM2-135M-Instruct · cpu · nf4"
         self.note = ""  # how it was loaded, and why when it fell back

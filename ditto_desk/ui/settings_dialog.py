@@ -22,17 +22,17 @@ from PySide6.QtWidgets import (
 
 from ditto_desk.core.app_settings import BUNDLED, DEVICES, QUANTIZATIONS, AppSettings
 from ditto_desk.core.config import PRESETS
-from ditto_desk.core.model_settings import is_folder_choice, model_choice_problem
+from ditto_desk.core.model_settings import AUTO, BUNDLED_NAME, is_folder_choice, model_choice_problem
 from ditto_desk.ui.learn_page import PRESET_NOTES
 
 DEVICE_LABELS = {
-    "auto": "Automatic (GPU if there is one, else CPU)",
+    AUTO: "Automatic (GPU if there is one, else CPU)",
     "cpu": "CPU",
     "cuda": "NVIDIA GPU (CUDA)",
     "mps": "Apple GPU (MPS)",
 }
 QUANTIZATION_LABELS = {
-    "auto": "Automatic (NF4 on an NVIDIA GPU, bf16 on a CPU that computes in bf16, else full precision)",
+    AUTO: "Automatic (NF4 on an NVIDIA GPU, bf16 on a CPU that computes in bf16, else full precision)",
     "nf4": "NF4, 4-bit (smallest; falls back to full precision where bitsandbytes can't run)",
     "int8": "8-bit",
     "bf16": "bf16, 16-bit (fastest on CPUs with bf16 arithmetic)",
@@ -50,7 +50,7 @@ class SettingsDialog(QDialog):
 
         model_box = QGroupBox("Model")
         grid = QGridLayout(model_box)
-        self.bundled = QRadioButton("Bundled: SmolLM2-135M-Instruct (on this computer, no download)")
+        self.bundled = QRadioButton(f"Bundled: {BUNDLED_NAME} (on this computer, no download)")
         self.hub = QRadioButton("A Hugging Face model id:")
         self.folder = QRadioButton("A model folder on this computer:")
         self.kind = QButtonGroup(self)

@@ -9,7 +9,7 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
-from window_helpers import GapMeter, add_files
+from window_helpers import GapMeter, add_files, refusal_reasons
 
 from ditto_desk.core.demo_guidance import flag, guidance, ready_to_learn
 from ditto_desk.core.demos import Demonstration
@@ -74,7 +74,7 @@ def test_a_bad_file_is_refused_with_its_reason_and_the_good_ones_stay(make_windo
     _drop(window, [samples[0], pdf, samples[1], empty])
     assert window.demos.list.count() == 2
     assert not window.demos.refusals.isHidden()
-    reasons = window.demos.refusals.reasons()
+    reasons = refusal_reasons(window.demos.refusals)
     assert any(r.startswith("cv.pdf:") and "PDF" in r for r in reasons)
     assert any(r.startswith("empty.txt:") and "empty" in r for r in reasons)
     assert "2 not added" in window.demos.refusals.title.text()
@@ -82,7 +82,7 @@ def test_a_bad_file_is_refused_with_its_reason_and_the_good_ones_stay(make_windo
     # Dropping the same file again is refused too, and nothing already added is lost.
     _drop(window, [samples[0]])
     assert window.demos.list.count() == 2
-    assert any("already in the list" in r for r in window.demos.refusals.reasons())
+    assert any("already in the list" in r for r in refusal_reasons(window.demos.refusals))
 
 
 def test_ctrl_v_in_the_list_pastes_a_text(make_window, qtbot) -> None:
@@ -98,7 +98,7 @@ def test_ctrl_v_in_the_list_pastes_a_text(make_window, qtbot) -> None:
     QGuiApplication.clipboard().setText("")
     qtbot.mouseClick(window.demos.paste_button, Qt.MouseButton.LeftButton)
     assert window.demos.list.count() == 1
-    assert "clipboard has no text" in window.demos.refusals.reasons()[0]
+    assert "clipboard has no text" in refusal_reasons(window.demos.refusals)[0]
 
 
 def test_edits_to_prompt_and_text_are_saved(make_window, samples, qtbot) -> None:

@@ -6,15 +6,28 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QInputDialog, QLabel, QMessageBox
 from window_helpers import add_files
 
 from ditto_desk.core.demos import Demonstration
 from ditto_desk.core.profiles import ProfileStore
-from ditto_desk.ui.theme import apply_style, contrast, dark_palette
+from ditto_desk.ui.theme import apply_style, dark_palette
 
 TEXT = "hey all — quick note on the plan for next week, since a few of you asked about it yesterday at lunch."
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    """WCAG contrast ratio between two colours (1 to 21)."""
+
+    def luminance(c: QColor) -> float:
+        def channel(v: float) -> float:
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+        return 0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF())
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
-from window_helpers import GapMeter, add_files
+from window_helpers import GapMeter, add_files, plotted_losses
 
 from ditto_desk.bridge.workers import running_jobs
 from ditto_desk.core.importers import import_paths
@@ -23,7 +23,7 @@ def test_learn_trains_with_live_progress_and_stays_responsive(
     make_window, tiny_app_settings, ui_training_config, samples, qtbot
 ) -> None:
     window = make_window(autoload_model=True, training_config=ui_training_config)
-    add_files(window, qtbot, samples)
+    window.demos.add_result(import_paths(samples))  # at once: the model must still be loading
     learn = window.learn
     values: list[int] = []
     learn.progress.valueChanged.connect(values.append)
@@ -51,7 +51,7 @@ def test_learn_trains_with_live_progress_and_stays_responsive(
     assert meter.max_gap < 0.2, f"the window froze for {meter.max_gap * 1000:.0f} ms during training"
     assert meter.ticks > seconds / 0.2
     assert len(set(values)) >= 4 and values[-1] == 1000
-    assert len(learn.plot.loss_y) >= 4  # 2 SFT + 2 DPO steps
+    assert len(plotted_losses(learn.plot)) >= 4  # 2 SFT + 2 DPO steps
     assert len(learn.plot.margin_y) >= 2
     assert learn.metrics_label.text().startswith("Last step: loss")
     assert "Learned your style" in learn.result_label.text()
@@ -89,7 +89,7 @@ def test_cancel_stops_quickly_and_keeps_the_profile_unchanged(
 
     learn = window.learn
     qtbot.mouseClick(learn.learn_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: len(learn.plot.loss_y) >= 1, timeout=60_000)  # mid-SFT
+    qtbot.waitUntil(lambda: len(plotted_losses(learn.plot)) >= 1, timeout=60_000)  # mid-SFT
     job = learn.job
     t0 = time.perf_counter()
     qtbot.keyClick(window, Qt.Key.Key_Escape)  # Esc = Cancel

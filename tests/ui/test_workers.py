@@ -5,13 +5,31 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QApplication
 
-from ditto_desk.bridge.workers import Job, error_hub, run_job, running_jobs
-from ditto_desk.core.progress import Cancelled, ProgressEvent
+from ditto_desk.bridge.workers import Job, error_hub, running_jobs
+from ditto_desk.core.progress import Cancelled, JobFn, ProgressEvent
+
+
+def run_job(
+    fn: JobFn,
+    title: str,
+    *,
+    on_item: Callable[[Any], None] | None = None,
+    on_cancelled: Callable[[], None] | None = None,
+    on_failed: Callable[[BaseException, str], None] | None = None,
+) -> Job:
+    """Create a job, connect these handlers and start it."""
+    job = Job(fn, title)
+    for signal, handler in ((job.item, on_item), (job.cancelled, on_cancelled), (job.failed, on_failed)):
+        if handler is not None:
+            signal.connect(handler)
+    return job.start()
 
 
 def _finish(qtbot, job: Job, timeout: int = 10_000) -> None:

@@ -6,11 +6,24 @@ import time
 
 from PySide6.QtCore import QTimer
 
+from ditto_desk.ui.import_panels import RefusalPanel
+from ditto_desk.ui.loss_plot import LossPlot
+
 
 def add_files(window, qtbot, paths) -> None:
     """Add files as a user would (they are read in the background) and wait until they are in the list."""
     assert window.demos.add_paths(paths) is not None
     qtbot.waitUntil(lambda: window.demos.import_job is None, timeout=20_000)
+
+
+def refusal_reasons(panel: RefusalPanel) -> list[str]:
+    """The lines of the "not added" list, as the user reads them."""
+    return [panel.list.item(i).text() for i in range(panel.list.count())]
+
+
+def plotted_losses(plot: LossPlot) -> list[float]:
+    """Every loss the training plot shows, both phases."""
+    return plot.points["sft"][1] + plot.points["dpo"][1]
 
 
 class GapMeter:

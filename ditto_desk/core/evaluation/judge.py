@@ -113,10 +113,6 @@ class StyleJudge:
         # An empty generation still gets a verdict (the flat prior), not an error.
         return self._pipeline.predict_proba(self._prepare([t or " " for t in texts]))  # type: ignore[attr-defined]
 
-    def author_probability(self, texts: Sequence[str], author: str) -> list[float]:
-        column = self.authors.index(author)
-        return [float(p) for p in self.probabilities(texts)[:, column]]
-
     def predict(self, texts: Sequence[str]) -> list[str]:
         return [self.authors[i] for i in self.probabilities(texts).argmax(axis=1)]
 

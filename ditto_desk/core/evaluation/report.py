@@ -11,19 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..atomic import atomic_write_json, atomic_write_text
-from ..config import TrainingConfig
+from ..progress import Phase
 from .corpus import AuthorSplit
 from .judge import StyleJudge
 from .methods import METHODS
 from .readability import for_the_judge, readability
 from .store import ResultStore
 from .winrate import average_win_rates, binomial_p_above_chance, mean_and_se, win_matrix
-
-if TYPE_CHECKING:
-    from .runner import EvalOptions
 
 SIGNIFICANCE = 0.05
 JUDGES = ("plain", "masked")
@@ -56,19 +53,20 @@ def judge_check(judge: StyleJudge, texts: Sequence[str], authors: Sequence[str])
 
 
 def build_report(
-    options: EvalOptions,
-    config: TrainingConfig,
+    setup: Mapping[str, Any],
     splits: Sequence[AuthorSplit],
     store: ResultStore,
     plans_keys: Mapping[str, Mapping[str, str]],
 ) -> EvalReport:
+    """Judge every cell in ``store`` and render the report; ``setup`` describes the run (the runner's, as plain data:
+    the report knows nothing of the runner)."""
     demo_texts = [for_the_judge(d.text) for s in splits for d in s.demonstrations]
     demo_authors = [s.author for s in splits for _ in s.demonstrations]
     held_texts = [for_the_judge(d.text) for s in splits for d in s.held_out]
     held_authors = [s.author for s in splits for _ in s.held_out]
     judges = {name: StyleJudge(masked=name == "masked").fit(demo_texts, demo_authors) for name in JUDGES}
     data: dict[str, Any] = {
-        "setup": _setup(options, config, splits),
+        "setup": dict(setup),
         "judge": {name: judge_check(j, held_texts, held_authors) for name, j in judges.items()},
         "authors": {},
     }
@@ -160,8 +158,8 @@ def _summary(authors: Mapping[str, Any], scores: Mapping[str, Mapping[str, list[
 def _training_summary(log: dict[str, Any] | None) -> dict[str, Any] | None:
     if log is None:
         return None
-    dpo = [e for e in log.get("log", []) if e.get("phase") == "dpo"]
-    sft = [e for e in log.get("log", []) if e.get("phase") == "sft"]
+    dpo = [e for e in log.get("log", []) if e.get("phase") == Phase.DPO]
+    sft = [e for e in log.get("log", []) if e.get("phase") == Phase.SFT]
     return {
         "seconds": log.get("seconds"),
         "phase_seconds": log.get("phase_seconds"),
@@ -170,22 +168,6 @@ def _training_summary(log: dict[str, Any] | None) -> dict[str, Any] | None:
         "dpo_reward_margins": [e.get("reward_margin") for e in dpo],
         "dpo_reward_accuracies": [e.get("reward_accuracy") for e in dpo],
         "samples_first_demo": log.get("samples_first_demo"),
-    }
-
-
-def _setup(options: EvalOptions, config: TrainingConfig, splits: Sequence[AuthorSplit]) -> dict[str, Any]:
-    return {
-        "corpus": str(options.corpus),
-        "k": options.k,
-        "preset": options.preset,
-        "overrides": dict(options.overrides),
-        "config": config.to_json(),
-        "samples_per_prompt": options.samples_per_prompt,
-        "seed": options.seed,
-        "model": options.model.to_json(),
-        "decoding": options.decoding.to_json(),
-        "few_shot_budget": options.few_shot_budget,
-        "authors": [s.author for s in splits],
     }
 
 

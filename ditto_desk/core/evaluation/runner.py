@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import TrainingConfig, preset
+from ..config import DEFAULT_PRESET, TrainingConfig, preset
 from ..engine import DittoRun
 from ..models import LoadedModel, ModelSettings, load_model
-from ..progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
+from ..progress import CancelToken, Phase, ProgressCallback, ProgressClock, ProgressEvent, ignore_progress
 from ..sampling import seed_for
 from .corpus import AuthorSplit, load_corpus, split_corpus, text_digest
 from .methods import (
@@ -43,7 +43,7 @@ class EvalOptions:
     corpus: Path
     out: Path
     k: int = 4
-    preset: str = "quick"
+    preset: str = DEFAULT_PRESET
     overrides: Mapping[str, Any] = field(default_factory=dict)
     samples_per_prompt: int = 2
     seed: int = 0  # the split and the sampling; training keeps the config's seed (--set seed=N)
@@ -75,20 +75,18 @@ class _AuthorPlan:
     pending: tuple[str, ...]
 
 
-class _Clock:
-    """One progress bar over all the work: a training's own progress fills its slice."""
+@dataclass(frozen=True)
+class _Progress:
+    """One progress bar over all the work (the core's clock): a training's or a cell's own progress fills its slice."""
 
-    def __init__(self, total: float, progress: ProgressCallback) -> None:
-        self.total = max(total, 1e-9)
-        self.done = 0.0
-        self.start = time.monotonic()
-        self.progress = progress
+    clock: ProgressClock
+    progress: ProgressCallback
 
     def emit(self, phase: str, message: str, inner: float = 0.0, slice_units: float = 0.0, **extra: Any) -> None:
-        fraction = min(1.0, (self.done + inner * slice_units) / self.total)
-        elapsed = time.monotonic() - self.start
-        eta = elapsed * (1 - fraction) / fraction if fraction > 0.005 else None
-        self.progress(ProgressEvent(phase, message, fraction=fraction, elapsed_s=elapsed, eta_s=eta, **extra))
+        self.progress(self.clock.event(phase, message, partial_units=inner * slice_units, **extra))
+
+    def advance(self, units: float) -> None:
+        self.clock.advance(units)
 
 
 def run_evaluation(
@@ -113,16 +111,17 @@ def run_evaluation(
         + (_TRAIN_UNITS if TRAINED & set(p.pending) and not store.has_adapters(p.split.author, p.train_key) else 0)
         for p in plans
     )
-    clock = _Clock(total, progress)
+    clock = _Progress(ProgressClock(total), progress)
     for plan in plans:
         if plan.pending:
             _run_author(plan, options, config, store, clock, cancel, result, load)
-    clock.emit("report", "Judging and writing the report…", 1.0)
-    report = build_report(options, config, splits, store, plans_keys={p.split.author: p.cell_keys for p in plans})
+    clock.emit(Phase.REPORT, "Judging and writing the report…", 1.0)
+    setup = _setup(options, config, splits)
+    report = build_report(setup, splits, store, plans_keys={p.split.author: p.cell_keys for p in plans})
     result.report = report
     result.paths = write_report(report, options.out)
     result.seconds = time.monotonic() - start
-    clock.emit("done", "Evaluation finished", 1.0)
+    clock.emit(Phase.DONE, "Evaluation finished", 1.0)
     return result
 
 
@@ -151,18 +150,35 @@ def _plan(split: AuthorSplit, options: EvalOptions, config: TrainingConfig, stor
     return _AuthorPlan(split, train_key, cell_keys, pending)
 
 
+def _setup(options: EvalOptions, config: TrainingConfig, splits: Sequence[AuthorSplit]) -> dict[str, Any]:
+    """What was run, as the report records it."""
+    return {
+        "corpus": str(options.corpus),
+        "k": options.k,
+        "preset": options.preset,
+        "overrides": dict(options.overrides),
+        "config": config.to_json(),
+        "samples_per_prompt": options.samples_per_prompt,
+        "seed": options.seed,
+        "model": options.model.to_json(),
+        "decoding": options.decoding.to_json(),
+        "few_shot_budget": options.few_shot_budget,
+        "authors": [s.author for s in splits],
+    }
+
+
 def _run_author(
     plan: _AuthorPlan,
     options: EvalOptions,
     config: TrainingConfig,
     store: ResultStore,
-    clock: _Clock,
+    clock: _Progress,
     cancel: CancelToken,
     result: EvalRun,
     load: Callable[[ModelSettings], LoadedModel],
 ) -> None:
     author = plan.split.author
-    clock.emit("load", f"[{author}] loading the model…")
+    clock.emit(Phase.LOAD, f"[{author}] loading the model…")
     loaded = load(options.model)  # a fresh base model per author: training adds LoRA layers in place
     model: Any = loaded.model
     for method in (m for m in plan.pending if m not in TRAINED):
@@ -186,7 +202,7 @@ def _train(
     loaded: LoadedModel,
     config: TrainingConfig,
     store: ResultStore,
-    clock: _Clock,
+    clock: _Progress,
     cancel: CancelToken,
 ) -> Any:
     author = plan.split.author
@@ -220,7 +236,7 @@ def _train(
         ],
     }
     store.save_adapters(author, plan.train_key, model, loaded.name, log)
-    clock.done += _TRAIN_UNITS
+    clock.advance(_TRAIN_UNITS)
     return model
 
 
@@ -231,7 +247,7 @@ def _run_cell(
     loaded: LoadedModel,
     options: EvalOptions,
     store: ResultStore,
-    clock: _Clock,
+    clock: _Progress,
     cancel: CancelToken,
 ) -> None:
     author, split, tokenizer = plan.split.author, plan.split, loaded.tokenizer
@@ -250,10 +266,10 @@ def _run_cell(
         prompts = plain
     units = _CELL_UNITS[method]
     message = f"[{author}] {method}: writing {len(requests)} × {options.samples_per_prompt} texts"
-    clock.emit("generate", message)
+    clock.emit(Phase.GENERATE, message)
 
     def on_batch(done: int, total: int) -> None:
-        clock.emit("generate", message, 0.9 * done / total, units)
+        clock.emit(Phase.GENERATE, message, 0.9 * done / total, units)
 
     with method_model(model, method) as active, loaded.autocast():
         texts, ended = generate(
@@ -267,7 +283,7 @@ def _run_cell(
             on_batch,
             cancel,
         )
-        clock.emit("score", f"[{author}] {method}: scoring the held-out texts", 0.9, units)
+        clock.emit(Phase.SCORE, f"[{author}] {method}: scoring the held-out texts", 0.9, units)
         logliks = reference_logliks(active, tokenizer, prompts, references)
     # Fluency: every draft's likelihood under the base model, after the plain request (the same for all methods).
     with method_model(model, "zero-shot") as base, loaded.autocast():
@@ -286,4 +302,4 @@ def _run_cell(
         "seconds": time.monotonic() - start,
     }
     store.save_cell(author, method, plan.cell_keys[method], cell)
-    clock.done += units
+    clock.advance(units)
