@@ -120,11 +120,12 @@ def _payload(part: Message) -> bytes:
     if any(isinstance(defect, _BASE64_DEFECTS) for defect in part.defects):
         # The parser decodes what it can and notes a defect; whitespace inside lines is one it notes although
         # nothing is lost, so decode strictly without it before calling the text broken.
-        raw = part.get_payload(decode=False)
-        raw_bytes = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
         try:
+            # The stdlib decodes the raw payload with the declared charset: a bogus one (punycode) raises here.
+            raw = part.get_payload(decode=False)
+            raw_bytes = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
             return base64.b64decode(re.sub(rb"\s+", b"", raw_bytes), validate=True)
-        except (binascii.Error, ValueError) as error:
+        except (binascii.Error, LookupError, ValueError) as error:  # UnicodeError is a ValueError
             raise Refused(
                 "this email's text is damaged: its base64 encoding is broken, so it cannot be read back; "
                 "export the email again from your mail program, or paste the text"
