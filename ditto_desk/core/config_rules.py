@@ -144,9 +144,13 @@ def _convert(rule: Rule, value: Any) -> Any:
         return value if isinstance(value, str) else _INVALID
     if isinstance(value, bool) or not isinstance(value, int | float):
         return _INVALID
+    if isinstance(value, int):  # exact, however large (float() of a 400-digit number overflows)
+        return value if rule.kind is int else float(value) if abs(value) < 2**1023 else _INVALID
+    if not math.isfinite(value):
+        return _INVALID
     if rule.kind is int:
-        return int(value) if float(value).is_integer() else _INVALID
-    return float(value) if math.isfinite(value) else _INVALID
+        return int(value) if value.is_integer() else _INVALID
+    return value
 
 
 def _in_range(rule: Rule, value: Any) -> bool:
