@@ -27,21 +27,25 @@ class ReferenceChangedError(RuntimeError):
     """The frozen reference adapter is not what it was when it was made: DPO must not go on against it."""
 
 
+def _parameters(model: Any, adapter: str) -> dict[str, torch.nn.Parameter]:
+    """One adapter's LoRA parameters by name (peft names them ``...lora_A.<adapter>.weight``)."""
+    return {name: param for name, param in model.named_parameters() if f".{adapter}." in name}
+
+
 def adapter_weights(model: Any, adapter: str) -> dict[str, torch.Tensor]:
     """One LoRA adapter's weights, keyed as PEFT saves them, on the CPU.
 
     Read from the parameters, not model.state_dict(): that would also walk (and, on the CPU, unpack) the
     quantized base layers, which is slow and was where bitsandbytes corrupted NF4 weights.
     """
-    lora = {name: param for name, param in model.named_parameters() if f".{adapter}." in name}
-    state = get_peft_model_state_dict(model, state_dict=lora, adapter_name=adapter)
+    state = get_peft_model_state_dict(model, state_dict=_parameters(model, adapter), adapter_name=adapter)
     return {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
 
 
 def fingerprint(model: Any, adapter: str) -> str:
     """A hash of one adapter's weights, bit for bit."""
     digest = hashlib.sha256()
-    for name, param in sorted((n, p) for n, p in model.named_parameters() if f".{adapter}." in n):
+    for name, param in sorted(_parameters(model, adapter).items()):
         digest.update(name.encode())
         digest.update(param.detach().to("cpu").contiguous().view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()
@@ -51,11 +55,10 @@ def freeze_copy(model: Any, source: str, target: str) -> str:
     """Add ``target`` as an exact, frozen copy of adapter ``source`` (``source`` stays active and trainable);
     return the copy's fingerprint for :func:`check_frozen`."""
     model.add_adapter(target, model.peft_config[source])
-    params = dict(model.named_parameters())
+    copies = _parameters(model, target)
     with torch.no_grad():
-        for name, param in params.items():
-            if f".{source}." in name:
-                params[name.replace(f".{source}.", f".{target}.")].copy_(param)
+        for name, param in _parameters(model, source).items():
+            copies[name.replace(f".{source}.", f".{target}.")].copy_(param)
     model.set_adapter(source)  # peft makes the active adapter trainable and every other one frozen
     check_frozen(model, target)
     return fingerprint(model, target)
@@ -66,7 +69,7 @@ def check_frozen(model: Any, adapter: str, expected: str | None = None) -> None:
     ``expected``) its weights are bit for bit what they were."""
     if adapter not in model.peft_config:
         raise ReferenceChangedError(f"the model has no {adapter!r} adapter")
-    trainable = [n for n, p in model.named_parameters() if f".{adapter}." in n and p.requires_grad]
+    trainable = [name for name, param in _parameters(model, adapter).items() if param.requires_grad]
     if trainable:
         raise ReferenceChangedError(f"the {adapter!r} adapter is trainable ({trainable[0]})")
     if expected is not None and fingerprint(model, adapter) != expected:

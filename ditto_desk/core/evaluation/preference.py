@@ -61,10 +61,9 @@ def held_out_preference(
             seed=seed,
             **c.sampling(),
         )
-    examples = [Encoded(p, r) for p, r in zip(prompts, real, strict=True)]
-    examples += [Encoded(prompts[d.example], d.ids) for d in drafts]
-    pad = tokenizer.pad_token_id  # type: ignore[attr-defined]
-    with method_model(model, "sft"):
+        examples = [Encoded(p, r) for p, r in zip(prompts, real, strict=True)]
+        examples += [Encoded(prompts[d.example], d.ids) for d in drafts]
+        pad = tokenizer.pad_token_id  # type: ignore[attr-defined]
         reference = [logp for logp, _ in response_logprobs(model, examples, pad)]
     with method_model(model, "ditto"):
         policy = [logp for logp, _ in response_logprobs(model, examples, pad)]
