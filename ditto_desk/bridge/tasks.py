@@ -57,7 +57,7 @@ def load_writer(model_json: dict[str, str]) -> JobFn:
             from ditto_desk.core.generate import Writer
             from ditto_desk.core.models import ModelSettings, load_model
 
-            loaded = load_model(ModelSettings.from_json(model_json), progress)
+            loaded = load_model(ModelSettings.from_json(model_json), progress, cancel)
         cancel.raise_if_cancelled()
         return Writer(loaded)
 

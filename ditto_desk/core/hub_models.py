@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .models import ModelError
-from .progress import Phase, ProgressCallback, ProgressEvent, ignore_progress
+from .progress import CancelToken, Phase, ProgressCallback, ProgressEvent, ignore_progress
 
 # What a model needs to load with transformers, and nothing that would be unpickled (no *.bin, *.pt).
 MODEL_FILES = ["*.json", "*.safetensors", "*.jinja", "*.model", "*.tiktoken", "*.txt", "tokenizer*"]
@@ -17,7 +17,9 @@ MODEL_FILES = ["*.json", "*.safetensors", "*.jinja", "*.model", "*.tiktoken", "*
 PROBE_TIMEOUT_S = 5.0
 
 
-def hub_model_folder(repo_id: str, progress: ProgressCallback = ignore_progress) -> Path:
+def hub_model_folder(
+    repo_id: str, progress: ProgressCallback = ignore_progress, cancel: CancelToken | None = None
+) -> Path:
     """The local folder of ``repo_id``: from the cache when it is complete there, else downloaded."""
     from huggingface_hub import HfApi, snapshot_download
     from huggingface_hub.errors import GatedRepoError, LocalEntryNotFoundError, RepositoryNotFoundError

@@ -22,7 +22,7 @@ import platformdirs
 import torch
 
 from .model_settings import BUNDLED, BUNDLED_NAME, DEVICES, QUANTIZATIONS, ModelSettings, model_choice_problem
-from .progress import Phase, ProgressCallback, ProgressEvent, ignore_progress
+from .progress import CancelToken, Phase, ProgressCallback, ProgressEvent, ignore_progress
 
 __all__ = ["BUNDLED", "DEVICES", "QUANTIZATIONS", "LoadedModel", "ModelError", "ModelSettings", "load_model"]
 
@@ -182,8 +182,10 @@ def _bnb_config(quantization: str, device: str) -> Any:
     return BitsAndBytesConfig(load_in_8bit=True)
 
 
-def resolve_model_source(model: str, progress: ProgressCallback = ignore_progress) -> tuple[str, str]:
-    """Return (where to load from, a display name)."""
+def resolve_model_source(
+    model: str, progress: ProgressCallback = ignore_progress, cancel: CancelToken | None = None
+) -> tuple[str, str]:
+    """Return (where to load from, a display name); ``cancel`` stops a download (finished bytes are kept)."""
     if model == BUNDLED:
         return str(prepare_bundled_model(progress)), BUNDLED_NAME
     from .hub_models import hub_model_folder
@@ -194,7 +196,7 @@ def resolve_model_source(model: str, progress: ProgressCallback = ignore_progres
     path = Path(model).expanduser()
     if path.is_dir():
         return str(path), path.name
-    return str(hub_model_folder(model, progress)), model
+    return str(hub_model_folder(model, progress, cancel)), model
 
 
 def disable_cpu_repacking(model: Any) -> None:
@@ -223,14 +225,16 @@ def contiguous_lm_head_input(model: Any) -> None:
     model.get_output_embeddings().register_forward_pre_hook(make_contiguous)
 
 
-def load_model(settings: ModelSettings, progress: ProgressCallback = ignore_progress) -> LoadedModel:
+def load_model(
+    settings: ModelSettings, progress: ProgressCallback = ignore_progress, cancel: CancelToken | None = None
+) -> LoadedModel:
     """Load the tokenizer and the model, quantized as asked where bitsandbytes can, else in full precision."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     if settings.quantization not in QUANTIZATIONS:
         raise ModelError(f"Unknown quantization {settings.quantization!r}; choose {', '.join(QUANTIZATIONS)}.")
     device = detect_device(settings.device)
-    source, name = resolve_model_source(settings.model, progress)
+    source, name = resolve_model_source(settings.model, progress, cancel)
     progress(ProgressEvent(Phase.LOAD, f"Loading {name}…"))
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)
