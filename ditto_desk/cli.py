@@ -92,6 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--threads", type=int, help="CPU threads for torch (1 is far faster on a busy machine)")
     _model_args(evaluate)
 
+    models = sub.add_parser(
+        "models", help="models to learn with: download size, licence, memory, fit and time on this computer"
+    )
+    models.add_argument("--profile", help="estimate with this profile's texts (default: the bundled samples)")
+    _preset_arg(models)
+    models.add_argument("--device", default=ModelSettings().device, choices=DEVICES)
+    models.add_argument("--quantization", default=ModelSettings().quantization, choices=QUANTIZATIONS)
+
     profiles = sub.add_parser("profiles", help="list and manage profiles")
     profiles.add_argument("action", nargs="?", default="list", choices=["list", "show", "create", "rename", "delete"])
     profiles.add_argument("names", nargs="*")
@@ -116,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _write(args, store)
         if args.command == "eval":
             return _eval(args)
+        if args.command == "models":
+            return _models(args, store)
         return _profiles(args, store)
     except Cancelled:
         print("\nCancelled. Nothing was learned and no texts were added: the profile is as it was.", file=sys.stderr)
@@ -268,6 +278,28 @@ def _eval(args: argparse.Namespace) -> int:
         f"{result.trainings} training(s), {result.cells_computed} result(s) computed, {result.cells_reused} reused, "
         f"in {result.seconds:.0f}s. Saved: {', '.join(str(p) for p in result.paths.values())}"
     )
+    return EXIT_OK
+
+
+def _models(args: argparse.Namespace, store: Any) -> int:
+    from .core.config import preset
+    from .core.estimates import GB, describe_estimate
+    from .core.machine import estimate_catalog, this_machine
+    from .core.models import load_model
+
+    config = preset(args.preset)
+    texts = [d.text for d in store.load(args.profile).demonstrations] if args.profile else []
+    print("Measuring this computer's speed with the bundled model…", file=sys.stderr)
+    loaded = load_model(ModelSettings(device=args.device, quantization=args.quantization))
+    machine = this_machine(loaded)
+    rows = estimate_catalog(loaded, machine, config, texts)
+    what = f"{len(texts)} texts of {args.profile}" if texts else "the 4 bundled sample texts"
+    print(f"This computer: {machine.device}, {machine.free_bytes / GB:.1f} GB free, {loaded.quantization}.")
+    print(f"Learning with the {args.preset} preset from {what} would take:")
+    for model, estimate in rows:
+        licence = model.licence + (", gated" if model.gated else "")
+        print(f"  {model.repo_id:<36} {model.download_bytes / GB:4.1f} GB  {licence:<36} {describe_estimate(estimate)}")
+    print("Use one with --model <id> (downloaded once), or give a model folder or a .gguf file.")
     return EXIT_OK
 
 

@@ -85,3 +85,14 @@ def test_a_negative_temperature_is_refused(capsys) -> None:
     except SystemExit as exit_:
         assert exit_.code == EXIT_USAGE
     assert "must be 0 or more" in capsys.readouterr().err
+
+
+def test_models_lists_each_recommended_model_with_what_it_would_take_here(capsys) -> None:
+    from ditto_desk.core.model_catalog import CATALOG
+
+    assert main(["models", "--quantization", "none"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "This computer: cpu" in out and "4 bundled sample texts" in out
+    for model in CATALOG:
+        line = next(line for line in out.splitlines() if model.repo_id in line)
+        assert "GB" in line and " · about " in line and ("gated" in line) == model.gated

@@ -14,7 +14,7 @@ from typing import Any
 
 from ditto_desk.core.config import TrainingConfig
 from ditto_desk.core.profiles import Profile, ProfileStore
-from ditto_desk.core.progress import CancelToken, JobFn, ProgressCallback
+from ditto_desk.core.progress import CancelToken, JobFn, Phase, ProgressCallback, ProgressEvent
 from ditto_desk.core.prompts import as_request
 
 
@@ -50,16 +50,19 @@ def import_files(paths: list[str]) -> JobFn:
 
 
 def load_writer(model_json: dict[str, str]) -> JobFn:
-    """Load the compose model (converting the bundled one on first run) and return a core ``Writer``."""
+    """Load the compose model (converting the bundled one on first run); return a core ``Writer`` and this
+    machine (its speed measured on that model, for the time estimates)."""
 
     def job(progress: ProgressCallback, cancel: CancelToken) -> Any:
         with long_lived_objects():
             from ditto_desk.core.generate import Writer
+            from ditto_desk.core.machine import this_machine
             from ditto_desk.core.models import ModelSettings, load_model
 
             loaded = load_model(ModelSettings.from_json(model_json), progress, cancel)
         cancel.raise_if_cancelled()
-        return Writer(loaded)
+        progress(ProgressEvent(Phase.LOAD, "Measuring this computer's speed…"))
+        return Writer(loaded), this_machine(loaded)
 
     return job
 

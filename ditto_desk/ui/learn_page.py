@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QV
 from ditto_desk.bridge import tasks
 from ditto_desk.bridge.workers import Job
 from ditto_desk.core.config import DEFAULT_PRESET, PRESETS
+from ditto_desk.core.estimates import describe_estimate
 from ditto_desk.core.progress import Phase, ProgressEvent, format_duration
 from ditto_desk.ui.loss_plot import LossPlot
 from ditto_desk.ui.model_host import FAILED, ModelHost
@@ -147,8 +148,19 @@ class LearnPage(QWidget):
         else:
             self.state_label.setText("This profile has not learned a style yet.")
         name = self.session.settings.preset if self.session.settings.preset in PRESETS else DEFAULT_PRESET
-        self.preset_label.setText(f"Preset: {PRESET_NOTES.get(name, name)} (change it in Settings).")
+        self.preset_label.setText(f"Preset: {PRESET_NOTES.get(name, name)} (change it in Settings).{self._estimate()}")
         self.update_buttons()
+
+    def _estimate(self) -> str:
+        """What the run will take here, once the model is loaded and the profile has texts."""
+        profile, host = self.session.profile, self.model_host
+        if profile is None or not profile.demonstrations or host.machine is None or host.writer is None:
+            return ""
+        from ditto_desk.core.machine import estimate_run  # torch: loaded already, with the model
+
+        config = self.session.training_config()
+        run = estimate_run(host.writer.loaded, host.machine, config, [d.text for d in profile.demonstrations])
+        return f"\nOn this computer: {describe_estimate(run)}."
 
     def update_buttons(self) -> None:
         ready = self.session.profile is not None and self.ready_check()
@@ -180,6 +192,7 @@ class LearnPage(QWidget):
         self.update_buttons()
 
     def _model_state(self, state: str) -> None:
+        self.refresh()  # the estimate needs the loaded model
         if not self.pending or self.model_host.busy:
             return
         self.pending = False

@@ -26,7 +26,7 @@ from ditto_desk.ui.compose_page import ComposePage
 from ditto_desk.ui.demos_page import DemonstrationsPage
 from ditto_desk.ui.errors import show_error
 from ditto_desk.ui.learn_page import LearnPage
-from ditto_desk.ui.model_host import FAILED, LOADING, READY, ModelHost
+from ditto_desk.ui.model_host import FAILED, IDLE, LOADING, READY, ModelHost
 from ditto_desk.ui.profile_bar import ProfileBar
 from ditto_desk.ui.session import Session
 from ditto_desk.ui.settings_dialog import SettingsDialog
@@ -93,7 +93,7 @@ class MainWindow(QMainWindow):
         error_hub.error.connect(self.show_error)
         for page in (self.demos, self.learn, self.compose):
             page.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
-        self.demos.changed.connect(self.learn.update_buttons)
+        self.demos.changed.connect(self.learn.refresh)  # readiness, and the estimate for these texts
         self.demos.next_requested.connect(lambda: self.tabs.setCurrentIndex(LEARN_TAB))
         self.learn.compose_requested.connect(lambda: self.tabs.setCurrentIndex(COMPOSE_TAB))
         self.learn.progress.valueChanged.connect(self._training_status)
@@ -182,25 +182,32 @@ class MainWindow(QMainWindow):
             self.model_label.setText("Model: not loaded — open Settings to fix it")
             self.model_label.setToolTip(host.error)
         else:
-            self.model_label.setText("Model: not loaded yet")
+            self.model_label.setText("Model: not loaded — open Settings to load one")
         if state != LOADING and self._convert_dialog is not None:
+            self._convert_dialog.canceled.disconnect()  # closing a progress dialog emits canceled
             self._convert_dialog.close()
             self._convert_dialog = None
 
     def _model_progress(self, event: ProgressEvent) -> None:
-        if event.phase != Phase.CONVERT:
+        if event.phase not in (Phase.CONVERT, Phase.DOWNLOAD):
             self.model_label.setText(f"Model: {event.message}")
             return
-        # The one-time conversion of the bundled model takes a while: say so in a progress dialog.
+        # A download or a one-time conversion takes a while: say so in a progress dialog. A download can be
+        # stopped (it goes on from where it stopped next time); a conversion takes under a minute.
         if self._convert_dialog is None:
-            dialog = QProgressDialog("Preparing the bundled model (first run only)…", "", 0, 100, self)
+            dialog = QProgressDialog("Preparing the model…", "", 0, 100, self)
             dialog.setObjectName("convertDialog")
-            dialog.setWindowTitle("First run")
-            dialog.setCancelButton(None)  # the conversion can't be stopped halfway; it takes under a minute
+            dialog.setWindowTitle("Getting the model ready")
             dialog.setWindowModality(Qt.WindowModality.WindowModal)
             dialog.setMinimumDuration(0)
             dialog.setAutoClose(False)
+            dialog.setAutoReset(False)
+            dialog.canceled.connect(self.model_host.cancel)
             self._convert_dialog = dialog
+        if event.phase == Phase.DOWNLOAD:
+            self._convert_dialog.setCancelButtonText("Stop download")
+        else:
+            self._convert_dialog.setCancelButton(None)
         self._convert_dialog.setLabelText(event.message)
         self._convert_dialog.setValue(round(100 * event.fraction))
         self._convert_dialog.show()
@@ -225,14 +232,24 @@ class MainWindow(QMainWindow):
         if self.session.training:
             self.statusBar().showMessage("Settings can be changed once training has finished.", 6000)
             return
-        dialog = SettingsDialog(self.session.settings, self)
+        dialog = SettingsDialog(self.session.settings, self, self._catalog_estimates())
         if dialog.exec() != SettingsDialog.DialogCode.Accepted:
             return
         model_changed = dialog.apply()
         self.session.save_settings()
         self.learn.refresh()
-        if model_changed:
+        if model_changed or self.model_host.state in (IDLE, FAILED):  # a stopped or failed load is tried again
             self.load_model()
+
+    def _catalog_estimates(self) -> list | None:
+        """What learning with each recommended model would take here; None until the model has measured the machine."""
+        host, profile = self.model_host, self.session.profile
+        if host.writer is None or host.machine is None:
+            return None
+        from ditto_desk.core.machine import estimate_catalog  # torch: loaded already, with the model
+
+        texts = [d.text for d in profile.demonstrations] if profile else []
+        return estimate_catalog(host.writer.loaded, host.machine, self.session.training_config(), texts)
 
     # -- closing -----------------------------------------------------------------------------------
 

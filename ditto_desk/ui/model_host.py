@@ -32,6 +32,7 @@ class ModelHost(QObject):
         super().__init__()
         self.state: str = IDLE
         self.writer: Any = None
+        self.machine: Any = None  # a core Machine, its speed measured on the loaded model (for estimates)
         self.description = ""  # "SmolLM2-135M-Instruct · cpu · nf4"
         self.note = ""  # how it was loaded, and why when it fell back
         self.error = ""
@@ -47,7 +48,7 @@ class ModelHost(QObject):
         if self.job is not None:
             self._pending = dict(model_json)
             return
-        self.writer = None
+        self.writer = self.machine = None
         self._set_state(LOADING)
         job = Job(tasks.load_writer(dict(model_json)), "Could not load the model")
         job.progress.connect(self.progress)
@@ -56,10 +57,16 @@ class ModelHost(QObject):
         job.ended.connect(self._ended)
         self.job = job.start()
 
-    def _loaded(self, writer: Any) -> None:
-        self.writer = writer
-        self.description = writer.loaded.describe()
-        self.note = writer.loaded.note
+    def cancel(self) -> None:
+        """Stop the load under way (a download keeps its bytes and goes on from there next time)."""
+        self._pending = None
+        if self.job is not None:
+            self.job.cancel()
+
+    def _loaded(self, result: tuple[Any, Any]) -> None:
+        self.writer, self.machine = result
+        self.description = self.writer.loaded.describe()
+        self.note = self.writer.loaded.note
         self.error = ""
         self._set_state(READY)
 

@@ -1,8 +1,11 @@
-"""Settings: which model (bundled, a Hugging Face id, or a local folder), device, quantization, preset."""
+"""Settings: which model (bundled, one of the recommended models, a Hugging Face id, a local folder or a
+.gguf file), device, quantization, preset. The recommended models show what learning with each would take
+on this computer (core/estimates.py), once the current model has loaded and measured the machine."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QButtonGroup,
     QComboBox,
     QDialog,
@@ -16,12 +19,16 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QRadioButton,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from ditto_desk.core.app_settings import BUNDLED, DEVICES, QUANTIZATIONS, AppSettings
 from ditto_desk.core.config import PRESETS
+from ditto_desk.core.estimates import GB, Estimate, Fit, format_rough_duration
+from ditto_desk.core.model_catalog import CATALOG, CatalogModel
 from ditto_desk.core.model_settings import AUTO, BUNDLED_NAME, is_folder_choice, model_choice_problem
 from ditto_desk.ui.learn_page import PRESET_NOTES
 
@@ -40,11 +47,25 @@ QUANTIZATION_LABELS = {
 }
 
 
+CATALOG_COLUMNS = ("Model", "Download", "Licence", "Learning needs", "Here", "Learning takes")
+
+FIT_LABELS = {
+    Fit.FITS: "fits",
+    Fit.TIGHT: "tight: close other programs",
+    Fit.TOO_BIG: "too big for this computer",
+}
+
+
 class SettingsDialog(QDialog):
-    def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        settings: AppSettings,
+        parent: QWidget | None = None,
+        estimates: list[tuple[CatalogModel, Estimate]] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(980)
         self.settings = settings
         layout = QVBoxLayout(self)
 
@@ -59,15 +80,19 @@ class SettingsDialog(QDialog):
         self.hub_id = QLineEdit()
         self.hub_id.setPlaceholderText("e.g. HuggingFaceTB/SmolLM2-360M-Instruct (downloads once)")
         self.folder_path = QLineEdit()
-        self.folder_path.setPlaceholderText("A folder saved by transformers (with config.json)")
+        self.folder_path.setPlaceholderText("A folder saved by transformers (with config.json), or a .gguf file")
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
+        self.catalog = self._catalog_table(estimates)
         grid.addWidget(self.bundled, 0, 0, 1, 3)
-        grid.addWidget(self.hub, 1, 0)
-        grid.addWidget(self.hub_id, 1, 1, 1, 2)
-        grid.addWidget(self.folder, 2, 0)
-        grid.addWidget(self.folder_path, 2, 1)
-        grid.addWidget(browse, 2, 2)
+        recommended = QLabel("Recommended models (one you pick downloads once; a gated one needs its licence):")
+        grid.addWidget(recommended, 1, 0, 1, 3)
+        grid.addWidget(self.catalog, 2, 0, 1, 3)
+        grid.addWidget(self.hub, 3, 0)
+        grid.addWidget(self.hub_id, 3, 1, 1, 2)
+        grid.addWidget(self.folder, 4, 0)
+        grid.addWidget(self.folder_path, 4, 1)
+        grid.addWidget(browse, 4, 2)
         layout.addWidget(model_box)
 
         form = QFormLayout()
@@ -98,6 +123,45 @@ class SettingsDialog(QDialog):
         self.hub_id.textEdited.connect(lambda: self.hub.setChecked(True))
         self.folder_path.textEdited.connect(lambda: self.folder.setChecked(True))
         self._load(settings)
+
+    def _catalog_table(self, estimates: list[tuple[CatalogModel, Estimate]] | None) -> QTableWidget:
+        table = QTableWidget(len(CATALOG), len(CATALOG_COLUMNS))
+        table.setHorizontalHeaderLabels(CATALOG_COLUMNS)
+        table.verticalHeader().hide()
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        by_id = {model.repo_id: estimate for model, estimate in estimates or []}
+        for row, model in enumerate(CATALOG):
+            estimate = by_id.get(model.repo_id)
+            licence = f"{model.licence} (gated)" if model.gated else model.licence
+            cells = [model.repo_id, f"{model.download_bytes / GB:.1f} GB", licence]
+            if estimate is None:
+                cells += ["…", "shown once the current model has loaded", ""]
+            else:
+                seconds = estimate.seconds
+                cells += [
+                    f"{estimate.memory_bytes / GB:.1f} GB",
+                    FIT_LABELS[estimate.fit],
+                    f"about {format_rough_duration(seconds)}" if seconds is not None else "",
+                ]
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(model.note or licence)
+                table.setItem(row, column, item)
+        table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
+        table.resizeColumnsToContents()
+        table.horizontalHeader().setStretchLastSection(True)
+        frame = 2 * table.frameWidth()
+        table.setFixedHeight(table.verticalHeader().length() + table.horizontalHeader().height() + frame)
+        table.itemSelectionChanged.connect(self._catalog_chosen)
+        return table
+
+    def _catalog_chosen(self) -> None:
+        rows = self.catalog.selectionModel().selectedRows()
+        if rows:
+            self.hub_id.setText(CATALOG[rows[0].row()].repo_id)
+            self.hub.setChecked(True)
 
     def _load(self, s: AppSettings) -> None:
         if s.model == BUNDLED:

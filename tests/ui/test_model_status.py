@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QProgressDialog
+from PySide6.QtWidgets import QProgressDialog, QPushButton
 
 from ditto_desk.core.progress import ProgressEvent
 
@@ -23,3 +23,22 @@ def test_first_run_conversion_shows_a_progress_dialog_that_closes_when_ready(mak
     assert not dialog.isVisible()
     assert window.model_label.text() == "Model: SmolLM2-135M-Instruct · cpu · nf4"
     assert "bitsandbytes" in window.model_label.toolTip()
+
+
+def test_a_download_shows_its_progress_in_a_dialog_that_can_stop_it(make_window, qtbot) -> None:
+    window = make_window()
+    host = window.model_host
+    stopped: list[bool] = []
+    host.cancel = lambda: stopped.append(True)  # the job itself is the core's, tested in test_hub_download.py
+    host._set_state("loading")
+    host.progress.emit(ProgressEvent("download", "Downloading a/b: 105 of 273 MB, 22.3 MB/s, 0:08 left", fraction=0.38))
+    dialog = window.findChild(QProgressDialog, "convertDialog")
+    assert dialog is not None and dialog.isVisible()
+    assert "105 of 273 MB" in dialog.labelText() and dialog.value() == 38
+    stop = dialog.findChild(QPushButton)
+    assert stop is not None and stop.text() == "Stop download"
+    stop.click()
+    assert stopped == [True]
+    host._set_state("idle")  # what the host does once the job has stopped
+    assert window.findChild(QProgressDialog, "convertDialog") is None or not dialog.isVisible()
+    assert "open Settings" in window.model_label.text()

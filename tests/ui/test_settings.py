@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtWidgets import QDialog
+from window_helpers import add_files
 
 from ditto_desk.core.app_settings import AppSettings, load_settings, save_settings, settings_path
 from ditto_desk.ui.settings_dialog import SettingsDialog
@@ -103,3 +104,38 @@ window.shutdown()
     seconds, torch_loaded, transformers_loaded = out.stdout.split()
     assert torch_loaded == "False" and transformers_loaded == "False"
     assert float(seconds) < 3.0
+
+
+def test_the_model_picker_shows_what_each_model_would_take_here(
+    make_window, qtbot, tiny_app_settings, samples
+) -> None:
+    from ditto_desk.core.model_catalog import CATALOG
+    from ditto_desk.ui.model_host import READY
+
+    window = make_window(autoload_model=True)
+    qtbot.waitUntil(lambda: window.model_host.state == READY, timeout=60_000)
+    assert window.model_host.machine is not None and window.model_host.machine.speed is not None
+    add_files(window, qtbot, [str(p) for p in samples])
+    assert "On this computer:" in window.learn.preset_label.text()  # the Learn page's estimate for this run
+    rows = window._catalog_estimates()
+    assert [model for model, _ in rows] == list(CATALOG)
+    dialog = SettingsDialog(window.session.settings, window, rows)
+    qtbot.addWidget(dialog)
+    assert dialog.catalog.rowCount() == len(CATALOG)
+    cells = [dialog.catalog.item(0, column).text() for column in range(dialog.catalog.columnCount())]
+    assert cells[0] == "HuggingFaceTB/SmolLM2-135M-Instruct" and cells[1].endswith("GB")
+    assert cells[3].endswith("GB") and cells[4] in ("fits", "tight: close other programs", "too big for this computer")
+    assert cells[5].startswith("about ")
+    gated = next(i for i, m in enumerate(CATALOG) if m.gated)
+    assert "(gated)" in dialog.catalog.item(gated, 2).text()
+    dialog.catalog.selectRow(3)
+    assert dialog.hub.isChecked() and dialog.chosen_model() == CATALOG[3].repo_id
+    assert dialog.problem() is None
+
+
+def test_the_picker_says_when_its_figures_are_not_ready(make_window, qtbot) -> None:
+    window = make_window()  # the model is not loaded: nothing measured yet
+    assert window._catalog_estimates() is None
+    dialog = SettingsDialog(window.session.settings, window, None)
+    qtbot.addWidget(dialog)
+    assert "once the current model has loaded" in dialog.catalog.item(0, 4).text()

@@ -1,0 +1,118 @@
+"""The model picker's figures: sizes from each model's shape, the memory learning takes, whether it fits a given
+machine, and how long a preset takes there, from a machine description (no torch, no network)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ditto_desk.core.config import preset
+from ditto_desk.core.estimates import (
+    GB,
+    SAMPLE_TEXT_TOKENS,
+    Fit,
+    Machine,
+    Speed,
+    catalog_estimates,
+    describe_estimate,
+    estimate,
+    fit_of,
+    format_rough_duration,
+    workload,
+)
+from ditto_desk.core.model_catalog import BUNDLED_SHAPE, CATALOG, ModelShape, catalog_entry
+
+QUICK = preset("quick")
+# These 2 cores as bench_estimates.py measured them (forward and sampling FLOP/s).
+TWO_CORES = Speed(forward_flops=2.3e11, decode_flops=6.0e10)
+LAPTOP = Machine("cpu", 12 * GB, TWO_CORES)
+
+# Parameter counts the model cards give.
+PUBLISHED_PARAMS = {
+    "HuggingFaceTB/SmolLM2-135M-Instruct": 135e6,
+    "HuggingFaceTB/SmolLM2-360M-Instruct": 362e6,
+    "HuggingFaceTB/SmolLM2-1.7B-Instruct": 1.71e9,
+    "Qwen/Qwen2.5-0.5B-Instruct": 0.49e9,
+    "Qwen/Qwen2.5-1.5B-Instruct": 1.54e9,
+    "Qwen/Qwen3-0.6B": 0.6e9,
+    "Qwen/Qwen3-1.7B": 1.7e9,
+    "meta-llama/Llama-3.2-1B-Instruct": 1.24e9,
+    "meta-llama/Llama-3.2-3B-Instruct": 3.21e9,
+    "google/gemma-3-1b-it": 1.0e9,
+}
+
+
+@pytest.mark.parametrize("repo_id", sorted(PUBLISHED_PARAMS))
+def test_each_catalog_shape_gives_the_parameter_count_its_model_card_gives(repo_id: str) -> None:
+    model = catalog_entry(repo_id)
+    assert model is not None
+    assert model.shape.params == pytest.approx(PUBLISHED_PARAMS[repo_id], rel=0.04)
+    assert model.download_bytes == model.shape.params * 2  # bf16, as each repository stores it
+
+
+def test_the_catalog_lists_each_model_once_and_says_which_are_gated() -> None:
+    ids = [m.repo_id for m in CATALOG]
+    assert len(ids) == len(set(ids)) == len(PUBLISHED_PARAMS)
+    assert {m.repo_id for m in CATALOG if m.gated} == {
+        "meta-llama/Llama-3.2-1B-Instruct",
+        "meta-llama/Llama-3.2-3B-Instruct",
+        "google/gemma-3-1b-it",
+    }
+
+
+def test_the_bundled_models_shape_read_from_its_config_is_the_catalogs(bundled_model_dir: Path) -> None:
+    config = json.loads((bundled_model_dir / "config.json").read_text())
+    assert ModelShape.from_config(config) == BUNDLED_SHAPE
+
+
+def test_a_model_that_fits_on_a_laptop_is_too_big_for_a_small_gpu() -> None:
+    qwen_15b = catalog_entry("Qwen/Qwen2.5-1.5B-Instruct")
+    assert qwen_15b is not None
+    on_laptop = estimate(qwen_15b.shape, "bf16", LAPTOP, QUICK, SAMPLE_TEXT_TOKENS)
+    assert on_laptop.fit == Fit.FITS
+    small_gpu = Machine("cuda", 2 * GB, None)
+    in_bf16 = estimate(qwen_15b.shape, "bf16", small_gpu, QUICK, SAMPLE_TEXT_TOKENS)
+    in_nf4 = estimate(qwen_15b.shape, "nf4", small_gpu, QUICK, SAMPLE_TEXT_TOKENS)
+    assert in_bf16.fit == Fit.TOO_BIG
+    assert in_nf4.memory_bytes < in_bf16.memory_bytes - 1.5 * GB  # 4-bit layers; the embeddings stay 16-bit
+    assert in_nf4.seconds is None  # no measured speed: no time is promised
+
+
+def test_the_fit_label_leaves_room_for_other_programs() -> None:
+    assert fit_of(8 * GB, 10 * GB) == Fit.FITS
+    assert fit_of(9 * GB, 10 * GB) == Fit.TIGHT
+    assert fit_of(11 * GB, 10 * GB) == Fit.TOO_BIG
+
+
+def test_a_bigger_model_and_longer_texts_take_longer_and_more_memory() -> None:
+    rows = dict(catalog_estimates(LAPTOP, "bf16", QUICK, SAMPLE_TEXT_TOKENS))
+    small = rows[catalog_entry("HuggingFaceTB/SmolLM2-135M-Instruct")]
+    large = rows[catalog_entry("Qwen/Qwen2.5-1.5B-Instruct")]
+    assert small.seconds is not None and large.seconds is not None
+    assert large.seconds > 5 * small.seconds
+    assert large.memory_bytes > small.memory_bytes + GB
+    emails = estimate(BUNDLED_SHAPE, "bf16", LAPTOP, QUICK, [280, 330, 390, 750])
+    assert emails.seconds is not None and emails.seconds > small.seconds
+
+
+def test_the_workload_follows_the_engine_segments_caps_and_pairs() -> None:
+    long = workload(QUICK, [760])  # four segments of 190 tokens (quick: segment_tokens 192)
+    assert long.train_tokens == QUICK.sft_max_steps * 4 * (45 + 190)  # 4 examples a step, each with its request
+    # Only the last segment may run past its own length: a 760-token text samples 4 x 190 (+10 %), not 4 x 836.
+    assert long.scored_tokens < 4.6 * workload(QUICK, [190]).scored_tokens
+    no_checkpoint = QUICK.with_overrides(dpo_gradient_checkpointing=False)
+    assert (
+        estimate(BUNDLED_SHAPE, "bf16", LAPTOP, no_checkpoint, [150]).memory_bytes
+        > estimate(BUNDLED_SHAPE, "bf16", LAPTOP, QUICK, [150]).memory_bytes
+    )
+
+
+def test_estimates_are_said_as_a_person_would_say_them() -> None:
+    assert format_rough_duration(42) == "40 s"
+    assert format_rough_duration(200) == "3 min"
+    assert format_rough_duration(80 * 60) == "80 min"
+    assert format_rough_duration(100 * 60) == "1 h 40 min"
+    text = describe_estimate(estimate(BUNDLED_SHAPE, "bf16", LAPTOP, QUICK, SAMPLE_TEXT_TOKENS))
+    assert text.startswith(tuple(f"{n}." for n in range(1, 4))) and "GB, fits · about" in text
