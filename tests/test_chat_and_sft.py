@@ -83,3 +83,18 @@ def test_gradient_accumulation_gives_the_same_sft_step(tiny_model_dir: Path, sam
     whole, accumulated = adapters
     for name in whole:
         assert torch.allclose(whole[name], accumulated[name], atol=1e-5), name
+
+
+# Qwen3's chat template, reduced to its switch: without enable_thinking=False the answer starts with a thought.
+THINKING_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n"
+    "{% if enable_thinking is defined and enable_thinking is false %}<think>\n\n</think>\n\n{% endif %}{% endif %}"
+)
+
+
+def test_a_thinking_model_is_asked_to_answer_at_once(tiny_model_dir: Path) -> None:
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    tokenizer.chat_template = THINKING_TEMPLATE
+    prompt = tokenizer.decode(encode_prompt(tokenizer, "Write a note"))
+    assert prompt.endswith("assistant\n<think>\n\n</think>\n\n")  # the empty thought: write the answer now

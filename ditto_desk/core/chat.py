@@ -21,12 +21,21 @@ class Encoded:
         return len(self.prompt_ids) + len(self.response_ids)
 
 
-def encode_prompt(tokenizer: Any, request: str) -> tuple[int, ...]:
-    """The chat-formatted request, ending where the assistant's answer begins."""
+def encode_chat(tokenizer: Any, messages: list[dict[str, str]]) -> tuple[int, ...]:
+    """A conversation in the model's chat template, ending where the assistant's answer begins.
+
+    ``enable_thinking=False``: models that think before answering (Qwen3) write the answer at once, as the
+    user's own texts do; templates without the switch ignore it.
+    """
     ids = tokenizer.apply_chat_template(
-        [{"role": "user", "content": request}], add_generation_prompt=True, tokenize=True, return_dict=True
+        messages, add_generation_prompt=True, tokenize=True, return_dict=True, enable_thinking=False
     )["input_ids"]
     return tuple(int(i) for i in ids)
+
+
+def encode_prompt(tokenizer: Any, request: str) -> tuple[int, ...]:
+    """The chat-formatted request, ending where the assistant's answer begins."""
+    return encode_chat(tokenizer, [{"role": "user", "content": request}])
 
 
 def encode_response(tokenizer: Any, text: str, max_tokens: int | None = None) -> tuple[int, ...]:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..adapters import POLICY_ADAPTER, REFERENCE_ADAPTER
-from ..chat import Encoded, encode_prompt, encode_response
+from ..chat import Encoded, encode_chat, encode_prompt, encode_response
 from ..demos import Demonstration
 from ..logprobs import response_logprobs
 from ..progress import CancelToken
@@ -91,11 +91,9 @@ def few_shot_prompt(
                 {"role": "assistant", "content": tokenizer.decode(cut) + (" …" if len(cut) < len(ids) else "")}
             )
         messages.append({"role": "user", "content": request})
-        ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, return_dict=True)[
-            "input_ids"
-        ]
+        ids = encode_chat(tokenizer, messages)
         if len(ids) <= budget or not demos:
-            return tuple(int(i) for i in ids)
+            return ids
         if per_demo > _MIN_DEMO_TOKENS:
             per_demo = max(_MIN_DEMO_TOKENS, int(per_demo * 0.85))
         else:
