@@ -64,3 +64,14 @@ def test_typed_text_becomes_the_settings_type() -> None:
 def test_any_value_is_taken_or_refused_with_a_setting_error(name, value) -> None:
     with contextlib.suppress(SettingError):
         preset("quick").with_overrides(**{name: value})
+
+
+def test_the_learning_rates_tuned_on_the_bundled_model_shrink_for_a_wider_model() -> None:
+    from ditto_desk.core.config import preset
+
+    quick = preset("quick")
+    assert quick.for_width(576) == quick  # the bundled model: as tuned
+    wide = quick.for_width(1152)
+    assert wide.dpo_learning_rate == quick.dpo_learning_rate / 2
+    assert wide.sft_learning_rate == quick.sft_learning_rate / 2
+    assert preset("paper").for_width(4096) == preset("paper")  # the paper's rates are for its own 7B models

@@ -97,6 +97,7 @@ RULES: dict[str, Rule] = {
     "sample_batch_size": _count(1, 1024),
     "micro_batch_size": _count(1, 1024),
     "dpo_gradient_checkpointing": Rule(bool),
+    "lr_tuned_width": Rule(int, 1, 1_000_000, optional=True),
     "seed": _count(0, 2**32 - 1),
 }
 

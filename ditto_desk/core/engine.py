@@ -59,7 +59,7 @@ class DittoRun:
             raise ValueError("Add at least one demonstration before training.")
         self.loaded = loaded
         self.tokenizer = loaded.tokenizer
-        self.config = config
+        self.config = config.for_width(int(loaded.model.config.get_text_config().hidden_size))
         self.progress = progress
         self.cancel = cancel or CancelToken()
         self.rng = random.Random(config.seed)

@@ -61,7 +61,7 @@ def train_profile(
         if not demonstrations:
             raise ValueError(f"The profile {profile_name!r} has no demonstrations yet: add a few of your texts first.")
         progress(ProgressEvent(Phase.LOAD, "Preparing the model…"))
-        loaded = loaded or load_model(model_settings, progress)
+        loaded = loaded or load_model(model_settings, progress, cancel)
         cancel.raise_if_cancelled()
         run = DittoRun(loaded, demonstrations, config, progress, cancel)
         run.run()
@@ -74,7 +74,7 @@ def train_profile(
             "model": model_settings.to_json() | {"name": loaded.name, "quantization_used": loaded.quantization},
             "device": loaded.device,
             "machine": platform.machine(),
-            "config": config.to_json(),
+            "config": run.config.to_json(),  # as used: scaled to the model's width
             "demonstrations": len(demonstrations),
             "phase_seconds": run.stats.phase_seconds,
             "samples_drawn": run.stats.samples_drawn,
