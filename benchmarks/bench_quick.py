@@ -8,6 +8,14 @@ both wall times, their ratio and the share of samples each way cut at its length
 streamed compose (first token latency, tokens/s).
 
     python benchmarks/bench_quick.py [--texts samples|mail] [--quantization nf4] [--skip-reference] [--set KEY=VALUE]
+
+On a machine with a CUDA GPU, the path most GPU users take (NF4 through bitsandbytes, bf16 compute), end to end:
+
+    python benchmarks/bench_quick.py --model Qwen/Qwen2.5-0.5B-Instruct --device cuda --quantization nf4 \
+        --skip-reference
+
+It also prints the estimate the app would have shown beforehand, and DPO's reward margin at every step (a
+margin that runs away and swings back is the over-optimisation the presets must avoid).
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from ditto_desk.cli import parse_overrides
 from ditto_desk.core.config import TrainingConfig, preset
 from ditto_desk.core.engine import DittoRun
 from ditto_desk.core.generate import WriteOptions, Writer
+from ditto_desk.core.machine import estimate_run, this_machine
 from ditto_desk.core.models import ModelSettings, load_model
 from ditto_desk.core.sampling import draw_samples
 
@@ -92,21 +101,28 @@ def in_job_thread(fn: Callable[[], T]) -> T:
     return outcome[0]
 
 
-def train(quantization: str, texts: str, config: TrainingConfig, adapter_dir: Path) -> DittoRun:
+def train(settings: ModelSettings, texts: str, config: TrainingConfig, adapter_dir: Path) -> DittoRun:
     from texts import load
 
     t0 = time.monotonic()
-    loaded = load_model(ModelSettings(quantization=quantization))
+    loaded = load_model(settings)
     load_s = time.monotonic() - t0
     demos = load(texts, loaded.tokenizer)
     lengths = [len(loaded.tokenizer(d.text, add_special_tokens=False)["input_ids"]) for d in demos]
+    # What the app would have shown before the run (excluded from the timings below).
+    t_measure = time.monotonic()
+    machine = this_machine(loaded)
+    before = estimate_run(loaded, machine, config, [d.text for d in demos])
+    measure_s = time.monotonic() - t_measure
+    t1 = time.monotonic()
     run = DittoRun(loaded, demos, config)
     run.run()
     run.write_adapter(adapter_dir)
-    total_s = time.monotonic() - t0
+    total_s = time.monotonic() - t1 + load_s
     stats = run.stats
     sample_entries = [e for e in stats.log if e["phase"] == "sample"]
     tokens = sum(e["tokens"] for e in sample_entries)
+    margins = [round(e["reward_margin"], 2) for e in stats.log if e.get("reward_margin") is not None]
     dpo_steps = sum(1 for e in stats.log if e["phase"] == "dpo")
     print(f"\n== quick preset, {loaded.describe()}, {texts}: {len(demos)} texts of {sorted(lengths)} tokens ==")
     print(f"training examples     {len(run.examples)} (segments of <= {config.segment_tokens} tokens)")
@@ -119,7 +135,17 @@ def train(quantization: str, texts: str, config: TrainingConfig, adapter_dir: Pa
         f"({stats.samples_drawn} samples, {tokens} tokens, caps {sorted(set(run.caps))}, {stats.samples_cut} cut)"
     )
     print(f"DPO                   {stats.phase_seconds['dpo'] / max(dpo_steps, 1):7.1f} s/step ({dpo_steps} steps)")
+    print(f"DPO reward margins    {margins}")
     print(f"peak RSS              {peak_rss_mb():7.0f} MB  (target <= {TARGET_RSS_MB} MB)")
+    if loaded.device == "cuda":
+        print(f"peak GPU memory       {torch.cuda.max_memory_allocated() / 2**20:7.0f} MB")
+    speed = machine.speed
+    assert speed is not None and before.seconds is not None
+    print(
+        f"estimated beforehand  {before.seconds:7.1f} s, {before.memory_bytes / 2**20:.0f} MB "
+        f"(measured in {measure_s:.1f} s: forward {speed.forward_flops / 1e9:.0f} GFLOP/s, "
+        f"sampling {speed.decode_flops / 1e9:.0f} GFLOP/s); actual / estimate {total_s / before.seconds:.2f}"
+    )
     return run
 
 
@@ -155,8 +181,8 @@ def compare_samplers(run: DittoRun, config: TrainingConfig) -> None:
     print(f"speed-up              {ref_s / ours_s:7.1f}x  (target >= 3x)")
 
 
-def compose(quantization: str, adapter_dir: Path) -> None:
-    writer = Writer(load_model(ModelSettings(quantization=quantization)))
+def compose(settings: ModelSettings, adapter_dir: Path) -> None:
+    writer = Writer(load_model(settings))
     writer.use_adapter(adapter_dir)
     writer.write("Warm-up.", WriteOptions(max_new_tokens=4, seed=0))  # first call builds caches
     start = time.monotonic()
@@ -175,6 +201,8 @@ def compose(quantization: str, adapter_dir: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--texts", default="samples", choices=sorted(TARGET_SECONDS))
+    parser.add_argument("--model", default="bundled", help="bundled, a Hugging Face id, a folder or a .gguf file")
+    parser.add_argument("--device", default="auto")
     parser.add_argument("--quantization", default="auto")
     parser.add_argument("--skip-reference", action="store_true")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a hyperparameter")
@@ -183,12 +211,13 @@ def main() -> int:
     print(f"torch threads: {torch.get_num_threads()}, preset quick: {config}")
     with tempfile.TemporaryDirectory() as folder:
         adapter_dir = Path(folder)
-        run = in_job_thread(partial(train, args.quantization, args.texts, config, adapter_dir))
+        settings = ModelSettings(args.model, args.device, args.quantization)
+        run = in_job_thread(partial(train, settings, args.texts, config, adapter_dir))
         if not args.skip_reference:
             in_job_thread(partial(compare_samplers, run, config))
         del run
         gc.collect()
-        in_job_thread(partial(compose, args.quantization, adapter_dir))
+        in_job_thread(partial(compose, settings, adapter_dir))
     print(f"peak RSS overall      {peak_rss_mb():7.0f} MB")
     return 0
 
