@@ -45,7 +45,9 @@ def _non_negative(text: str) -> float:
 def _model_args(parser: argparse.ArgumentParser) -> None:
     default = ModelSettings()  # the core's defaults, as the window's
     parser.add_argument(
-        "--model", default=default.model, help=f"{default.model!r} (default), a Hugging Face model id, or a folder"
+        "--model",
+        default=default.model,
+        help=f"{default.model!r} (default), a Hugging Face model id, a folder, or a .gguf file (converted once)",
     )
     parser.add_argument("--device", default=default.device, choices=DEVICES)
     parser.add_argument("--quantization", default=default.quantization, choices=QUANTIZATIONS)

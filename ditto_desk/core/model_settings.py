@@ -16,7 +16,7 @@ QUANTIZATIONS = (AUTO, "nf4", "int8", "bf16", "none")
 
 @dataclass(frozen=True)
 class ModelSettings:
-    model: str = BUNDLED  # "bundled", a Hugging Face model id, or a local folder
+    model: str = BUNDLED  # "bundled", a Hugging Face model id, a local folder, or a .gguf file
     device: str = AUTO
     quantization: str = AUTO
 
@@ -44,8 +44,8 @@ def is_hub_id(text: str) -> bool:
 
 
 def is_folder_choice(model: str) -> bool:
-    """A path on this computer rather than a Hugging Face id ("owner/name")."""
-    return Path(model).expanduser().exists() or not is_hub_id(model)
+    """A path on this computer (a model folder or a .gguf file) rather than a Hugging Face id ("owner/name")."""
+    return Path(model).expanduser().exists() or model.lower().endswith(".gguf") or not is_hub_id(model)
 
 
 def model_choice_problem(model: str, as_folder: bool | None = None) -> str | None:
@@ -56,6 +56,15 @@ def model_choice_problem(model: str, as_folder: bool | None = None) -> str | Non
     if as_folder is False or (as_folder is None and not is_folder_choice(model)):
         return None if is_hub_id(model) else f"{model!r} is not a Hugging Face model id (owner/name)."
     path = Path(model).expanduser()
+    if path.is_file():  # a GGUF file (LM Studio's, Ollama's, llama.cpp's), whatever its name: Ollama's have none
+        try:
+            with path.open("rb") as file:
+                is_gguf = file.read(4) == b"GGUF"
+        except OSError as exc:
+            return f"Could not read {path} ({exc.strerror or exc}). Check that you may open it."
+        return None if is_gguf else f"{path} is not a GGUF model file. Pick a .gguf file, or a model folder."
+    if model.lower().endswith(".gguf"):
+        return f"There is no file {path}. Pick an existing .gguf file."
     if not path.is_dir():
         return (
             f"There is no folder {path}. Pick an existing model folder, or give a Hugging Face model id "

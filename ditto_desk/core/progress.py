@@ -34,7 +34,7 @@ class Phase(StrEnum):
 
     # Getting the model ready (models.py, hub_models.py)
     DOWNLOAD = "download"  # fetching a Hugging Face model, once
-    CONVERT = "convert"  # converting the bundled GGUF model into the cache, once
+    CONVERT = "convert"  # converting a GGUF model (the bundled one or the user's) into the cache, once
     LOAD = "load"
     # Training (engine.py, jobs.py); SFT, SAMPLE and DPO are also the training log's entry kinds
     SFT = "sft"

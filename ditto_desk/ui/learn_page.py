@@ -24,7 +24,7 @@ PRESET_NOTES = {
     "paper": "paper — the DITTO paper's settings; slow without a GPU",
 }
 PHASE_TITLES = {  # when an event comes without a message of its own
-    Phase.CONVERT: "Preparing the bundled model (first run only)",
+    Phase.CONVERT: "Preparing the model (once)",
     Phase.LOAD: "Preparing the model",
     Phase.SFT: "Studying your texts",
     Phase.SAMPLE: "Drafting texts to compare with yours",

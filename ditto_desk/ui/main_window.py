@@ -193,7 +193,7 @@ class MainWindow(QMainWindow):
             self.model_label.setText(f"Model: {event.message}")
             return
         # A download or a one-time conversion takes a while: say so in a progress dialog. A download can be
-        # stopped (it goes on from where it stopped next time); a conversion takes under a minute.
+        # stopped (it goes on from where it stopped next time); a conversion cannot be stopped halfway.
         if self._convert_dialog is None:
             dialog = QProgressDialog("Preparing the model…", "", 0, 100, self)
             dialog.setObjectName("convertDialog")

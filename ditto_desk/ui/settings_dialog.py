@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -73,7 +74,7 @@ class SettingsDialog(QDialog):
         grid = QGridLayout(model_box)
         self.bundled = QRadioButton(f"Bundled: {BUNDLED_NAME} (on this computer, no download)")
         self.hub = QRadioButton("A Hugging Face model id:")
-        self.folder = QRadioButton("A model folder on this computer:")
+        self.folder = QRadioButton("A model folder or .gguf file on this computer:")
         self.kind = QButtonGroup(self)
         for button in (self.bundled, self.hub, self.folder):
             self.kind.addButton(button)
@@ -81,8 +82,14 @@ class SettingsDialog(QDialog):
         self.hub_id.setPlaceholderText("e.g. HuggingFaceTB/SmolLM2-360M-Instruct (downloads once)")
         self.folder_path = QLineEdit()
         self.folder_path.setPlaceholderText("A folder saved by transformers (with config.json), or a .gguf file")
-        browse = QPushButton("Browse…")
+        browse = QPushButton("Folder…")
         browse.clicked.connect(self._browse)
+        browse_gguf = QPushButton("GGUF file…")
+        browse_gguf.setToolTip("A model file from LM Studio, Ollama or llama.cpp: converted once, then loaded")
+        browse_gguf.clicked.connect(self._browse_gguf)
+        browse_row = QHBoxLayout()
+        browse_row.addWidget(browse)
+        browse_row.addWidget(browse_gguf)
         self.catalog = self._catalog_table(estimates)
         grid.addWidget(self.bundled, 0, 0, 1, 3)
         recommended = QLabel("Recommended models (one you pick downloads once; a gated one needs its licence):")
@@ -92,7 +99,7 @@ class SettingsDialog(QDialog):
         grid.addWidget(self.hub_id, 3, 1, 1, 2)
         grid.addWidget(self.folder, 4, 0)
         grid.addWidget(self.folder_path, 4, 1)
-        grid.addWidget(browse, 4, 2)
+        grid.addLayout(browse_row, 4, 2)
         layout.addWidget(model_box)
 
         form = QFormLayout()
@@ -180,6 +187,14 @@ class SettingsDialog(QDialog):
         folder = QFileDialog.getExistingDirectory(self, "Choose a model folder", self.folder_path.text())
         if folder:
             self.folder_path.setText(folder)
+            self.folder.setChecked(True)
+
+    def _browse_gguf(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Choose a GGUF model file", self.folder_path.text(), "GGUF models (*.gguf);;All files (*)"
+        )
+        if path:
+            self.folder_path.setText(path)
             self.folder.setChecked(True)
 
     def chosen_model(self) -> str:

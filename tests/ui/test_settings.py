@@ -106,9 +106,7 @@ window.shutdown()
     assert float(seconds) < 3.0
 
 
-def test_the_model_picker_shows_what_each_model_would_take_here(
-    make_window, qtbot, tiny_app_settings, samples
-) -> None:
+def test_the_model_picker_shows_what_each_model_would_take_here(make_window, qtbot, tiny_app_settings, samples) -> None:
     from ditto_desk.core.model_catalog import CATALOG
     from ditto_desk.ui.model_host import READY
 
