@@ -98,3 +98,25 @@ def test_a_thinking_model_is_asked_to_answer_at_once(tiny_model_dir: Path) -> No
     tokenizer.chat_template = THINKING_TEMPLATE
     prompt = tokenizer.decode(encode_prompt(tokenizer, "Write a note"))
     assert prompt.endswith("assistant\n<think>\n\n</think>\n\n")  # the empty thought: write the answer now
+
+
+# Gemma's chat template, reduced: an answer ends with <end_of_turn>, while its tokenizer's EOS is <eos>.
+GEMMA_TEMPLATE = (
+    "{% for m in messages %}<start_of_turn>{{ 'model' if m.role == 'assistant' else m.role }}\n"
+    "{{ m.content }}<end_of_turn>\n{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
+)
+
+
+def test_eos_is_the_token_that_ends_an_answer_in_the_chat_format(tiny_model_dir: Path) -> None:
+    from ditto_desk.core.chat import end_answers_where_the_chat_format_does
+
+    chatml = AutoTokenizer.from_pretrained(tiny_model_dir)
+    before = chatml.eos_token
+    end_answers_where_the_chat_format_does(chatml)
+    assert chatml.eos_token == before == "<|im_end|>"  # SmolLM2's EOS ends its answers already
+    gemma = AutoTokenizer.from_pretrained(tiny_model_dir)
+    gemma.add_special_tokens({"additional_special_tokens": ["<start_of_turn>", "<end_of_turn>"]})
+    gemma.chat_template = GEMMA_TEMPLATE
+    end_answers_where_the_chat_format_does(gemma)
+    assert gemma.eos_token == "<end_of_turn>"
+    assert encode_response(gemma, "See you Monday.")[-1] == gemma.convert_tokens_to_ids("<end_of_turn>")

@@ -21,6 +21,26 @@ class Encoded:
         return len(self.prompt_ids) + len(self.response_ids)
 
 
+def end_answers_where_the_chat_format_does(tokenizer: Any) -> None:
+    """Make EOS the token that ends an answer in the model's chat format, where the two differ.
+
+    Training ends every response with EOS and generation stops at it, so EOS must be what the chat template
+    writes after an assistant message: Gemma's ``<end_of_turn>`` (its EOS, ``<eos>``, never comes in a chat:
+    drafts would run on into an invented next turn); ChatML's ``<|im_end|>`` and Llama 3's ``<|eot_id|>``
+    are their models' EOS already.
+    """
+    marker = "q7Zx"
+    conversation = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": marker}]
+    try:
+        text = tokenizer.apply_chat_template(conversation, tokenize=False)
+    except Exception:  # a template that refuses this conversation: keep the tokenizer's own EOS
+        return
+    after = text.split(marker, 1)[1] if marker in text else ""
+    ids = tokenizer(after, add_special_tokens=False)["input_ids"][:1]
+    if ids and ids[0] in tokenizer.all_special_ids and ids[0] != tokenizer.eos_token_id:
+        tokenizer.eos_token = tokenizer.convert_ids_to_tokens(ids[0])
+
+
 def encode_chat(tokenizer: Any, messages: list[dict[str, str]]) -> tuple[int, ...]:
     """A conversation in the model's chat template, ending where the assistant's answer begins.
 

@@ -19,6 +19,7 @@ from typing import Any
 import platformdirs
 import torch
 
+from .chat import end_answers_where_the_chat_format_does
 from .model_settings import BUNDLED, BUNDLED_NAME, DEVICES, QUANTIZATIONS, ModelSettings, model_choice_problem
 from .progress import CancelToken, Phase, ProgressCallback, ProgressEvent, ignore_progress
 
@@ -207,10 +208,11 @@ def load_model(
         tokenizer = AutoTokenizer.from_pretrained(source)
     except Exception as exc:
         raise ModelError(f"Could not load the tokenizer of {name}: {exc}") from exc
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token  # masks are built from lengths, so EOS is never lost to padding
     if not getattr(tokenizer, "chat_template", None):
         raise ModelError(f"{name} has no chat template; pick an instruction-tuned (chat) model.")
+    end_answers_where_the_chat_format_does(tokenizer)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token  # masks are built from lengths, so EOS is never lost to padding
 
     quantization, note = settings.quantization, ""
     if quantization == "auto":
