@@ -37,7 +37,9 @@ def end_answers_where_the_chat_format_does(tokenizer: Any) -> None:
         return
     after = text.split(marker, 1)[1] if marker in text else ""
     ids = tokenizer(after, add_special_tokens=False)["input_ids"][:1]
-    if ids and ids[0] in tokenizer.all_special_ids and ids[0] != tokenizer.eos_token_id:
+    # A control token of the vocabulary (GGUF conversions do not always mark Gemma's as special), not text.
+    control = set(tokenizer.all_special_ids) | set(tokenizer.added_tokens_decoder)
+    if ids and ids[0] in control and ids[0] != tokenizer.eos_token_id:
         tokenizer.eos_token = tokenizer.convert_ids_to_tokens(ids[0])
 
 
