@@ -116,3 +116,21 @@ def test_estimates_are_said_as_a_person_would_say_them() -> None:
     assert format_rough_duration(100 * 60) == "1 h 40 min"
     text = describe_estimate(estimate(BUNDLED_SHAPE, "bf16", LAPTOP, QUICK, SAMPLE_TEXT_TOKENS))
     assert text.startswith(tuple(f"{n}." for n in range(1, 4))) and "GB, fits · about" in text
+
+
+def test_what_must_give_way_for_training_to_fit_gives_way_and_nothing_else() -> None:
+    from ditto_desk.core.estimates import fitted_to_memory
+
+    qwen = catalog_entry("Qwen/Qwen2.5-1.5B-Instruct")
+    assert qwen is not None
+    assert fitted_to_memory(QUICK, BUNDLED_SHAPE, "bf16", LAPTOP, SAMPLE_TEXT_TOKENS) == QUICK  # fits as it is
+    kept = QUICK.with_overrides(dpo_gradient_checkpointing=False)
+    needed = estimate(qwen.shape, "bf16", LAPTOP, kept, [700]).memory_bytes
+    tight = Machine("cpu", int(needed * 0.95), TWO_CORES)
+    fitted = fitted_to_memory(kept, qwen.shape, "bf16", tight, [700])
+    assert fitted.dpo_gradient_checkpointing  # recomputing activations is the first thing to give way
+    assert estimate(qwen.shape, "bf16", tight, fitted, [700]).fit == Fit.FITS
+    squeezed = fitted_to_memory(QUICK, qwen.shape, "bf16", Machine("cpu", int(3.4 * GB)), [700])
+    assert squeezed.segment_tokens < QUICK.segment_tokens  # then shorter segments
+    roomy_gpu = fitted_to_memory(QUICK, qwen.shape, "nf4", Machine("cuda", 40 * GB), [700])
+    assert not roomy_gpu.dpo_gradient_checkpointing  # a GPU with room keeps activations: faster

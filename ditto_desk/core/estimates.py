@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from .config import TrainingConfig, micro_batches
@@ -36,6 +36,8 @@ _LOGIT_BYTES = 10.0
 # without gradients, so backward is about one forward); checkpointing recomputes the forward once more.
 _TRAIN_PASSES = 2.0
 _CHECKPOINT_PASSES = 1.0
+# Segments shorter than this would cut most paragraphs apart (segments.py splits at paragraph ends).
+_MIN_SEGMENT_TOKENS = 96
 # Share of sampled rows that run to their cap (bench_quick: 24 of 32); the rest end on their own earlier.
 _CUT_SHARE = 0.75
 
@@ -165,3 +167,24 @@ def format_rough_duration(seconds: float) -> str:
         return f"{max(10, round(seconds / 10) * 10)} s"
     minutes = round(seconds / 60)
     return f"{minutes} min" if minutes < 90 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def fitted_to_memory(
+    config: TrainingConfig, shape: ModelShape, quantization: str, machine: Machine, response_tokens: Sequence[int]
+) -> TrainingConfig:
+    """``config`` with what must give way for training to fit this machine's free memory: DPO's activations are
+    recomputed instead of kept, then texts are learnt in shorter segments. On a GPU with room to spare they
+    are kept instead (faster). What cannot be made to fit is left to the estimate's "too big"."""
+
+    def needs(c: TrainingConfig) -> int:
+        return training_memory(shape, quantization, machine.device, c, workload(c, response_tokens))
+
+    if machine.device == "cuda" and config.dpo_gradient_checkpointing:
+        roomy = replace(config, dpo_gradient_checkpointing=False)
+        return roomy if fit_of(needs(roomy), machine.free_bytes) == Fit.FITS else config
+    if fit_of(needs(config), machine.free_bytes) == Fit.FITS:
+        return config
+    config = replace(config, dpo_gradient_checkpointing=True)
+    while fit_of(needs(config), machine.free_bytes) != Fit.FITS and config.segment_tokens > _MIN_SEGMENT_TOKENS:
+        config = replace(config, segment_tokens=max(_MIN_SEGMENT_TOKENS, config.segment_tokens * 3 // 4))
+    return config

@@ -13,6 +13,7 @@ from pathlib import Path
 from .config import TrainingConfig
 from .demos import Demonstration, split_new
 from .engine import DittoRun
+from .machine import fitted_config, this_machine
 from .models import LoadedModel, ModelSettings, load_model
 from .profiles import Profile, ProfileError, ProfileStore
 from .progress import CancelToken, Phase, ProgressCallback, ProgressEvent, ignore_progress
@@ -63,6 +64,8 @@ def train_profile(
         progress(ProgressEvent(Phase.LOAD, "Preparing the model…"))
         loaded = loaded or load_model(model_settings, progress, cancel)
         cancel.raise_if_cancelled()
+        machine = this_machine(loaded, measure=False)
+        config = fitted_config(loaded, machine, config, [d.text for d in demonstrations])
         run = DittoRun(loaded, demonstrations, config, progress, cancel)
         run.run()
         cancel.raise_if_cancelled()

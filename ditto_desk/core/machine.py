@@ -14,7 +14,15 @@ import psutil
 import torch
 
 from .config import TrainingConfig
-from .estimates import SAMPLE_TEXT_TOKENS, Estimate, Machine, Speed, catalog_estimates, estimate
+from .estimates import (
+    SAMPLE_TEXT_TOKENS,
+    Estimate,
+    Machine,
+    Speed,
+    catalog_estimates,
+    estimate,
+    fitted_to_memory,
+)
 from .model_catalog import CatalogModel, ModelShape
 from .models import LoadedModel
 
@@ -81,8 +89,14 @@ def text_tokens(loaded: LoadedModel, texts: list[str]) -> list[int]:
     return tokens or list(SAMPLE_TEXT_TOKENS)
 
 
+def fitted_config(loaded: LoadedModel, machine: Machine, config: TrainingConfig, texts: list[str]) -> TrainingConfig:
+    """``config`` as a run of ``loaded`` on ``texts`` uses it here: made to fit this machine's free memory."""
+    return fitted_to_memory(config, model_shape(loaded), loaded.quantization, machine, text_tokens(loaded, texts))
+
+
 def estimate_run(loaded: LoadedModel, machine: Machine, config: TrainingConfig, texts: list[str]) -> Estimate:
     """What training ``loaded`` on ``texts`` with ``config`` will take here."""
+    config = fitted_config(loaded, machine, config, texts)
     return estimate(model_shape(loaded), loaded.quantization, machine, config, text_tokens(loaded, texts))
 
 

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from ditto_desk.bridge import tasks
 from ditto_desk.bridge.workers import Job
 from ditto_desk.core.config import DEFAULT_PRESET, PRESETS
-from ditto_desk.core.estimates import describe_estimate
+from ditto_desk.core.estimates import GB, Estimate, Fit, describe_estimate
 from ditto_desk.core.progress import Phase, ProgressEvent, format_duration
 from ditto_desk.ui.loss_plot import LossPlot
 from ditto_desk.ui.model_host import FAILED, ModelHost
@@ -151,16 +151,34 @@ class LearnPage(QWidget):
         self.preset_label.setText(f"Preset: {PRESET_NOTES.get(name, name)} (change it in Settings).{self._estimate()}")
         self.update_buttons()
 
-    def _estimate(self) -> str:
+    def _run_estimate(self) -> Estimate | None:
         """What the run will take here, once the model is loaded and the profile has texts."""
         profile, host = self.session.profile, self.model_host
         if profile is None or not profile.demonstrations or host.machine is None or host.writer is None:
-            return ""
+            return None
         from ditto_desk.core.machine import estimate_run  # torch: loaded already, with the model
 
         config = self.session.training_config()
-        run = estimate_run(host.writer.loaded, host.machine, config, [d.text for d in profile.demonstrations])
-        return f"\nOn this computer: {describe_estimate(run)}."
+        return estimate_run(host.writer.loaded, host.machine, config, [d.text for d in profile.demonstrations])
+
+    def _estimate(self) -> str:
+        run = self._run_estimate()
+        return f"\nOn this computer: {describe_estimate(run)}." if run else ""
+
+    def _enough_memory(self) -> bool:
+        """True unless learning needs more memory than is free and the user chose not to try anyway."""
+        run = self._run_estimate()
+        if run is None or run.fit != Fit.TOO_BIG:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Not enough memory",
+            f"Learning with this model needs about {run.memory_bytes / GB:.1f} GB, more than this computer has "
+            "free now. Close other programs, or pick a smaller model in Settings.\n\nTry anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def update_buttons(self) -> None:
         ready = self.session.profile is not None and self.ready_check()
@@ -174,6 +192,8 @@ class LearnPage(QWidget):
 
     def start(self) -> None:
         if self.training or self.session.profile is None or not self.ready_check():
+            return
+        if not self._enough_memory():
             return
         self.before_start()
         self.session.set_training(True)

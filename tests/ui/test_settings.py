@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QDialog, QMessageBox
 from window_helpers import add_files
 
 from ditto_desk.core.app_settings import AppSettings, load_settings, save_settings, settings_path
@@ -106,7 +107,9 @@ window.shutdown()
     assert float(seconds) < 3.0
 
 
-def test_the_model_picker_shows_what_each_model_would_take_here(make_window, qtbot, tiny_app_settings, samples) -> None:
+def test_the_model_picker_shows_what_each_model_would_take_here(
+    make_window, qtbot, tiny_app_settings, samples, monkeypatch
+) -> None:
     from ditto_desk.core.model_catalog import CATALOG
     from ditto_desk.ui.model_host import READY
 
@@ -129,6 +132,19 @@ def test_the_model_picker_shows_what_each_model_would_take_here(make_window, qtb
     dialog.catalog.selectRow(3)
     assert dialog.hub.isChecked() and dialog.chosen_model() == CATALOG[3].repo_id
     assert dialog.problem() is None
+
+    # Learning a model that needs more memory than is free asks first; "No" starts nothing.
+    window.model_host.machine = dataclasses.replace(window.model_host.machine, free_bytes=10**6)
+    asked: list[str] = []
+
+    def answer_no(parent, title, text, *args):
+        asked.append(text)
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "question", answer_no)
+    window.learn.start()
+    assert asked and "more than this computer has free" in asked[0]
+    assert not window.learn.training
 
 
 def test_the_picker_says_when_its_figures_are_not_ready(make_window, qtbot) -> None:
