@@ -5,7 +5,8 @@ Run on a virtual display::
     xvfb-run -a -s "-screen 0 1280x800x24" python scripts/screenshots.py
 
 States: 01 empty, 02 texts added (with one refused file), 03 training in progress, 04 compose with a
-draft beside the base model's answer, 05 the same in a dark palette. Profiles and settings go to a
+draft beside the base model's answer, 05 the same in a dark palette, 06 Settings with the recommended models
+and what each would take on this computer. Profiles and settings go to a
 temporary DITTO_DESK_HOME; the bundled model's cache is the user's (converted once if needed).
 """
 
@@ -91,6 +92,16 @@ def main(argv: list[str] | None = None) -> int:
     window.demos.list.setFocus()
     wait(lambda: True, 1, "")
     shot("02-demonstrations.png")
+
+    from ditto_desk.ui.settings_dialog import SettingsDialog
+
+    settings = SettingsDialog(window.session.settings, window, window.catalog_estimates())
+    settings.show()
+    wait(lambda: True, 1, "")
+    path = args.out / "06-settings-models.png"
+    settings.grab().save(str(path), "PNG")
+    print(f"{path.relative_to(REPO) if path.is_relative_to(REPO) else path}: {path.stat().st_size // 1024} KB")
+    settings.close()
 
     learn = window.learn
     window.tabs.setCurrentWidget(learn)

@@ -232,7 +232,7 @@ class MainWindow(QMainWindow):
         if self.session.training:
             self.statusBar().showMessage("Settings can be changed once training has finished.", 6000)
             return
-        dialog = SettingsDialog(self.session.settings, self, self._catalog_estimates())
+        dialog = SettingsDialog(self.session.settings, self, self.catalog_estimates())
         if dialog.exec() != SettingsDialog.DialogCode.Accepted:
             return
         model_changed = dialog.apply()
@@ -241,7 +241,7 @@ class MainWindow(QMainWindow):
         if model_changed or self.model_host.state in (IDLE, FAILED):  # a stopped or failed load is tried again
             self.load_model()
 
-    def _catalog_estimates(self) -> list | None:
+    def catalog_estimates(self) -> list | None:
         """What learning with each recommended model would take here; None until the model has measured the machine."""
         host, profile = self.model_host, self.session.profile
         if host.writer is None or host.machine is None:

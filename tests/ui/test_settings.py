@@ -118,7 +118,7 @@ def test_the_model_picker_shows_what_each_model_would_take_here(
     assert window.model_host.machine is not None and window.model_host.machine.speed is not None
     add_files(window, qtbot, [str(p) for p in samples])
     assert "On this computer:" in window.learn.preset_label.text()  # the Learn page's estimate for this run
-    rows = window._catalog_estimates()
+    rows = window.catalog_estimates()
     assert [model for model, _ in rows] == list(CATALOG)
     dialog = SettingsDialog(window.session.settings, window, rows)
     qtbot.addWidget(dialog)
@@ -149,7 +149,7 @@ def test_the_model_picker_shows_what_each_model_would_take_here(
 
 def test_the_picker_says_when_its_figures_are_not_ready(make_window, qtbot) -> None:
     window = make_window()  # the model is not loaded: nothing measured yet
-    assert window._catalog_estimates() is None
+    assert window.catalog_estimates() is None
     dialog = SettingsDialog(window.session.settings, window, None)
     qtbot.addWidget(dialog)
     assert "once the current model has loaded" in dialog.catalog.item(0, 4).text()
