@@ -42,6 +42,7 @@ from ditto_desk.core.engine import DittoRun
 from ditto_desk.core.generate import WriteOptions, Writer
 from ditto_desk.core.machine import estimate_run, this_machine
 from ditto_desk.core.models import ModelSettings, load_model
+from ditto_desk.core.progress import ProgressEvent
 from ditto_desk.core.sampling import draw_samples
 
 REQUEST = "Write an email to the team about the quarterly planning day."
@@ -115,7 +116,12 @@ def train(settings: ModelSettings, texts: str, config: TrainingConfig, adapter_d
     before = estimate_run(loaded, machine, config, [d.text for d in demos])
     measure_s = time.monotonic() - t_measure
     t1 = time.monotonic()
-    run = DittoRun(loaded, demos, config)
+    peaks: dict[str, float] = {}  # the peak RSS reached by the end of each phase: where memory goes
+
+    def note_peak(event: ProgressEvent) -> None:
+        peaks[str(event.phase)] = peak_rss_mb()
+
+    run = DittoRun(loaded, demos, config, note_peak)
     run.run()
     run.write_adapter(adapter_dir)
     total_s = time.monotonic() - t1 + load_s
@@ -137,6 +143,7 @@ def train(settings: ModelSettings, texts: str, config: TrainingConfig, adapter_d
     print(f"DPO                   {stats.phase_seconds['dpo'] / max(dpo_steps, 1):7.1f} s/step ({dpo_steps} steps)")
     print(f"DPO reward margins    {margins}")
     print(f"peak RSS              {peak_rss_mb():7.0f} MB  (target <= {TARGET_RSS_MB} MB)")
+    print(f"peak RSS by phase     {', '.join(f'{phase} {mb:.0f}' for phase, mb in peaks.items())} MB")
     if loaded.device == "cuda":
         print(f"peak GPU memory       {torch.cuda.max_memory_allocated() / 2**20:7.0f} MB")
     speed = machine.speed

@@ -200,3 +200,13 @@ def test_the_quick_preset_adds_the_chosen_texts_likelihood_to_dpo(tiny_settings,
     first = next(e for e in run.stats.log if e["phase"] == "dpo")
     assert first["reward_margin"] == pytest.approx(0.0, abs=1e-4)
     assert first["loss"] > 0.693147 + 5.0
+
+
+def test_dpo_stops_once_its_margin_passes_the_limit_and_draws_no_more(tiny_settings, tiny_config, sample_demos) -> None:
+    config = tiny_config.with_overrides(dpo_stop_margin=-1.0)  # any first margin (0: policy = reference) passes it
+    run = DittoRun(load_model(tiny_settings), sample_demos, config)
+    run.run()
+    dpo = [e for e in run.stats.log if e["phase"] == "dpo"]
+    assert [e["step"] for e in dpo] == [1]  # of 2
+    assert run.stats.stopped_at_margin == dpo[0]["reward_margin"]
+    assert len(run.pool.rounds) == 1  # the second round's samples were never drawn

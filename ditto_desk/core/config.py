@@ -44,6 +44,9 @@ class TrainingConfig:
     # A likelihood term on the chosen texts (trl's "sft" loss beside "sigmoid", as in RPO): keeps DPO from
     # pushing every likelihood down until the drafts slide into junk. 0 is plain DPO, as in the paper.
     rpo_alpha: float = 0.0
+    # Stop DPO once a step's mean reward margin passes this (None: never): the policy has moved that far from
+    # its reference and over-optimises from there on (a Gemma-3-270M's margin went 4.2, 11.9, 1.3, 12.7, 5.5).
+    dpo_stop_margin: float | None = None
     # Sampling: the reference code sampled through a pipeline at temperature 1 with transformers' default
     # top_k 50, no top_p and no repetition penalty; all are named here rather than left to the library's or a
     # model's own defaults (some instruct models ship a repetition penalty in their generation config).
@@ -124,6 +127,7 @@ PRESETS: dict[str, TrainingConfig] = {
         n_samples=6,
         dpo_batch_size=6,
         lr_tuned_width=576,
+        dpo_stop_margin=6.0,
     ),
     # For a person waiting at a laptop: under three minutes on two CPU cores with four short emails.
     # DPO at 1e-4 for 4 steps left the policy where SFT put it (evaluation win rates DITTO 70.8 %, SFT 72.2 %);
@@ -152,6 +156,8 @@ PRESETS: dict[str, TrainingConfig] = {
         # drafts ending on their own 71 / 67 % of the time (46 / 54 %); 1.0 was less steady (benchmarks/eval_quick.md).
         length_factor=1.1,
         lr_tuned_width=576,  # the bundled model's
+        # The bundled model's margins end at +1.4 to +4.3 (benchmarks/dpo_gain.md, bench_quick): never stopped.
+        dpo_stop_margin=6.0,
     ),
 }
 

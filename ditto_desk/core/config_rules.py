@@ -86,6 +86,7 @@ RULES: dict[str, Rule] = {
     "share_replay": _share(),
     "share_intermodel": _share(),
     "rpo_alpha": Rule(float, 0, 100),
+    "dpo_stop_margin": Rule(float, -1_000, 1_000, optional=True),
     "temperature": Rule(float, 0, 10, low_open=True),  # DITTO samples; 0 would be greedy, one sample per prompt
     "top_k": _count(0, 1_000_000),  # 0: no top-k
     "top_p": Rule(float, 0, 1, low_open=True),

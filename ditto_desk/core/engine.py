@@ -44,6 +44,7 @@ class RunStats:
     samples_drawn: int = 0
     samples_cut: int = 0
     phase_seconds: dict[str, float] = field(default_factory=dict)
+    stopped_at_margin: float | None = None  # DPO stopped early: its reward margin passed dpo_stop_margin
 
 
 class DittoRun:
@@ -180,6 +181,8 @@ class DittoRun:
             with self._timed(Phase.DPO):
                 dpo.train(dataset, steps, on_step)
             done_steps += steps
+            if self.stats.stopped_at_margin is not None:  # over-optimising: no more rounds
+                break
 
     def _dpo_reporter(self, round_index: int, first_step: int, batches: list[list[Pair]]) -> Any:
         c = self.config
@@ -206,6 +209,10 @@ class DittoRun:
                 reward_margin=entry["reward_margin"],
                 reward_accuracy=entry["reward_accuracy"],
             )
+            margin = entry["reward_margin"]
+            if c.dpo_stop_margin is not None and margin is not None and margin > c.dpo_stop_margin:
+                self.stats.stopped_at_margin = margin
+                return True
             return False
 
         return on_step

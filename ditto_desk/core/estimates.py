@@ -1,6 +1,6 @@
 """Before a run: how much memory training a model will take on this machine, whether it fits, and how long
 the chosen preset will take. Plain arithmetic on a model's shape (model_catalog.py), the preset and the
-texts' lengths, with this machine's speed measured on the loaded model (speed.py).
+texts' lengths, with this machine's speed measured on the loaded model (machine.py).
 
 The counts follow what the engine does (segments, per-text sampling caps, DPO pairs padded to the longer
 text); the constants were fitted on measured runs of the quick preset (benchmarks/bench_estimates.py).
@@ -28,14 +28,26 @@ CUDA_CONTEXT_BYTES = int(0.5 * GB)
 # bitsandbytes leaves the embeddings in 16 bits).
 WEIGHT_BYTES = {"nf4": 0.56, "int8": 1.06, "bf16": 2.0, "fp16": 2.0, "none": 4.0}
 # Bytes kept per token for the backward pass: per layer without checkpointing (its inputs, attention and MLP
-# intermediates in 16 bits), and for the output layer (bf16 logits, their fp32 log-softmax and its gradient).
+# intermediates in 16 bits), and per vocabulary entry for the output layer (bf16 logits, their fp32
+# log-softmax and its gradient). The rest is fitted on measured peaks (training_memory says which).
 _ACTIVATION_PER_HIDDEN = 24.0
 _ACTIVATION_PER_INTERMEDIATE = 8.0
-_LOGIT_BYTES = 10.0
-# Forward passes that one training token costs: forward and backward (the LoRA leaves the base weights
-# without gradients, so backward is about one forward); checkpointing recomputes the forward once more.
-_TRAIN_PASSES = 2.0
-_CHECKPOINT_PASSES = 1.0
+_LOGIT_BYTES = 16.0
+_SFT_OVERHEAD_BYTES = int(0.28 * GB)  # the trainer, the optimizer, the LoRA
+_LATER_PHASES_BYTES = int(1.05 * GB)  # sampling's cache and DPO's trainer, pairs and allocator slack
+# What a token costs in each phase, in forward passes of the measured kind (machine.py: one big no-grad pass),
+# fitted on the quick preset's phases on 2 CPU cores with two models (benchmarks/models.md). A training step
+# runs one text at a time through autograd, the LoRA and the loss; scoring goes 256 positions at a time. DPO
+# and sampling also pay per entry of the vocabulary, apart from the arithmetic: DPO's log-softmax in fp32 over
+# chosen and rejected, and its gradient; sampling's top-k over every logit. Gemma's 262k-entry vocabulary made
+# its DPO 16.6 passes a token, against 7.5 for SmolLM2's 49k.
+_SFT_PASSES = 4.6
+_SCORE_PASSES = 2.1
+_DPO_PASSES = 1.1
+_CHECKPOINT_PASSES = 1.0  # the forward run again in the backward pass
+_DPO_FLOPS_PER_VOCAB_ENTRY = 29_700
+_DECODE_PASSES = 1.35  # of the measured greedy rate
+_DECODE_FLOPS_PER_VOCAB_ENTRY = 2_200
 # Segments shorter than this would cut most paragraphs apart (segments.py splits at paragraph ends).
 _MIN_SEGMENT_TOKENS = 96
 # Share of sampled rows that run to their cap (bench_quick: 24 of 32); the rest end on their own earlier.
@@ -50,7 +62,7 @@ class Fit(str, Enum):
 
 @dataclass(frozen=True)
 class Speed:
-    """Measured on this machine: a forward pass's and sampling's arithmetic rate, in FLOP/s (speed.py)."""
+    """Measured on this machine: a forward pass's and sampling's arithmetic rate, in FLOP/s (machine.py)."""
 
     forward_flops: float
     decode_flops: float  # for rows of the sampling batch size
@@ -71,7 +83,8 @@ class Workload:
     decode_row_steps: float  # sampled tokens, counting rows that already ended in a batch still running
     scored_tokens: float  # reference scoring: forward only
     dpo_tokens: float  # DPO pairs' tokens, chosen and rejected each padded to the longer
-    longest_pass_tokens: int  # the most tokens in one training forward pass: what activations scale with
+    longest_pass_tokens: int  # the most tokens in one DPO forward pass
+    longest_text_tokens: int  # the longest training example, request included: one SFT forward pass
 
 
 @dataclass(frozen=True)
@@ -84,44 +97,53 @@ class Estimate:
 def workload(config: TrainingConfig, response_tokens: Sequence[int]) -> Workload:
     """What ``config`` does with texts of these token lengths: each cut into segments, sampled to its cap."""
     c = config
-    examples: list[tuple[int, int]] = []  # (response tokens, sampling cap) per segment
+    texts: list[list[tuple[int, int]]] = []  # per text, (response tokens, sampling cap) of each segment
     for tokens in response_tokens:
         parts = max(1, math.ceil(tokens / c.segment_tokens)) if tokens > c.segment_tokens * 1.25 else 1
         size = min(math.ceil(tokens / parts), c.max_length - PROMPT_TOKENS)
-        for part in range(parts):
-            final = part == parts - 1
-            cap = c.max_new_tokens or (math.ceil(size * c.length_factor) if final else size)
-            examples.append((size, min(cap, c.max_length - PROMPT_TOKENS)))
+        final_cap = c.max_new_tokens or math.ceil(size * c.length_factor)
+        caps = [c.max_new_tokens or size] * (parts - 1) + [final_cap]
+        texts.append([(size, min(cap, c.max_length - PROMPT_TOKENS)) for cap in caps])
+    examples = [segment for text in texts for segment in text]
     n = len(examples)
     mean_len = PROMPT_TOKENS + sum(r for r, _ in examples) / n
     train = c.sft_max_steps * min(c.sft_batch_size, n) * mean_len
-    # A round samples n_samples rows per example, batched longest cap first; a batch runs to its longest cap.
-    caps = sorted((cap for _, cap in examples for _ in range(c.n_samples)), reverse=True)
+    # A round draws n_samples per text, spread over its segments, in batches run longest cap first, each batch
+    # to its longest cap; most rows run to their cap.
+    caps = sorted((text[k % len(text)][1] for text in texts for k in range(c.n_samples)), reverse=True)
     batches = [caps[i : i + c.sample_batch_size] for i in range(0, len(caps), c.sample_batch_size)]
-    decode = c.n_rounds * sum(len(b) * max(b) * (_CUT_SHARE + (1 - _CUT_SHARE) / 2) for b in batches)
-    sampled = [PROMPT_TOKENS + cap * (_CUT_SHARE + (1 - _CUT_SHARE) / 2) for cap in caps]
-    scored = c.n_rounds * sum(sampled)
-    pair_tokens = 2 * PROMPT_TOKENS + 2 * max(max(r, cap) for r, cap in examples)
+    decode = c.n_rounds * sum(len(b) * max(b) for b in batches)
+    run_share = _CUT_SHARE + (1 - _CUT_SHARE) / 2  # the rows that end early end halfway, on average
+    scored = c.n_rounds * sum(PROMPT_TOKENS + cap * run_share for cap in caps)
+    # A DPO pair is its chosen and rejected texts, each padded to the longer of the two.
+    pair_tokens = 2 * PROMPT_TOKENS + 2 * sum(max(r, cap) for r, cap in examples) / n
+    longest_pair = 2 * PROMPT_TOKENS + 2 * max(max(r, cap) for r, cap in examples)
     per_pass, _ = micro_batches(c.dpo_batch_size, c.micro_batch_size)
     dpo = c.dpo_steps * c.dpo_batch_size * pair_tokens
-    longest = max(per_pass * pair_tokens, min(c.micro_batch_size, n) * (PROMPT_TOKENS + max(r for r, _ in examples)))
-    return Workload(train, decode, scored, dpo, longest)
+    longest_text = PROMPT_TOKENS + max(r for r, _ in examples)
+    return Workload(train, decode, scored, dpo, int(per_pass * longest_pair), longest_text * min(c.micro_batch_size, n))
 
 
 def training_memory(shape: ModelShape, quantization: str, device: str, config: TrainingConfig, load: Workload) -> int:
-    """Peak bytes that training takes: of RAM on a CPU or Apple GPU, of GPU memory on CUDA."""
+    """Peak bytes that training takes: of RAM on a CPU or Apple GPU, of GPU memory on CUDA.
+
+    The peak comes in SFT, where one text's logits and every layer's activations are kept for the backward
+    pass, or later, where sampling and DPO need about a fixed amount over the weights (trl takes DPO's
+    log-softmax one row at a time) plus DPO's kept activations. Fitted on SmolLM2-135M and Gemma-3-270M
+    (benchmarks/models.md): peaks of 1.9 and 2.4 GB, the first reached in DPO, the second in SFT.
+    """
     embeddings = shape.vocab * shape.hidden * (1 if shape.tied_embeddings else 2)
     layers = shape.layers * shape.layer_params
     weights = layers * WEIGHT_BYTES[quantization] + embeddings * max(2.0, WEIGHT_BYTES[quantization])
-    lora = shape.layers * 4 * config.lora_r * 2 * shape.hidden * 16  # q/k/v/o: weights, grads, two moments (fp32)
     per_layer = shape.hidden * _ACTIVATION_PER_HIDDEN + shape.intermediate * _ACTIVATION_PER_INTERMEDIATE
+    sft = _SFT_OVERHEAD_BYTES + load.longest_text_tokens * (shape.layers * per_layer + shape.vocab * _LOGIT_BYTES)
     if config.dpo_gradient_checkpointing:
         kept = shape.layers * shape.hidden * 2 + per_layer  # each layer's input, and one layer at a time
     else:
         kept = shape.layers * per_layer
-    activations = load.longest_pass_tokens * (kept + shape.vocab * _LOGIT_BYTES)
+    later = _LATER_PHASES_BYTES + load.longest_pass_tokens * kept
     base = CUDA_CONTEXT_BYTES if device == "cuda" else RUNTIME_BYTES
-    return int(base + weights + lora + activations)
+    return int(base + weights + max(sft, later))
 
 
 def fit_of(needed: int, free: int) -> Fit:
@@ -131,10 +153,12 @@ def fit_of(needed: int, free: int) -> Fit:
 
 
 def training_seconds(shape: ModelShape, speed: Speed, config: TrainingConfig, load: Workload) -> float:
-    passes = load.train_tokens * _TRAIN_PASSES + load.scored_tokens
-    passes += load.dpo_tokens * (_TRAIN_PASSES + (_CHECKPOINT_PASSES if config.dpo_gradient_checkpointing else 0))
-    flops = shape.flops_per_token
-    return passes * flops / speed.forward_flops + load.decode_row_steps * flops / speed.decode_flops
+    flops, vocab = shape.flops_per_token, shape.vocab
+    dpo_passes = _DPO_PASSES + (_CHECKPOINT_PASSES if config.dpo_gradient_checkpointing else 0)
+    dpo = dpo_passes * flops + _DPO_FLOPS_PER_VOCAB_ENTRY * vocab
+    training = (load.train_tokens * _SFT_PASSES + load.scored_tokens * _SCORE_PASSES) * flops + load.dpo_tokens * dpo
+    sampling = load.decode_row_steps * (_DECODE_PASSES * flops + _DECODE_FLOPS_PER_VOCAB_ENTRY * vocab)
+    return training / speed.forward_flops + sampling / speed.decode_flops
 
 
 def estimate(

@@ -82,6 +82,7 @@ def train_profile(
             "phase_seconds": run.stats.phase_seconds,
             "samples_drawn": run.stats.samples_drawn,
             "samples_cut": run.stats.samples_cut,
+            "dpo_stopped_at_margin": run.stats.stopped_at_margin,
         }
         adapter_dir = profile.commit_adapter(run.write_adapter, [header, *run.stats.log])
         added = _add_texts(profile, new_texts, replace) if new_texts or replace else []
