@@ -102,10 +102,18 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--device", default=ModelSettings().device, choices=DEVICES)
     models.add_argument("--quantization", default=ModelSettings().quantization, choices=QUANTIZATIONS)
 
-    profiles = sub.add_parser("profiles", help="list and manage profiles")
-    profiles.add_argument("action", nargs="?", default="list", choices=["list", "show", "create", "rename", "delete"])
+    profiles = sub.add_parser(
+        "profiles",
+        help="list and manage profiles, and carry them to another computer",
+        description="export-archive NAME FILE: the profile as one file; import-archive FILE [NAME]: a new profile "
+        "from such a file (its style must have been learned on --model); export-merged NAME DIR: --model with the "
+        "profile's style merged in, as an ordinary safetensors model folder",
+    )
+    actions = ["list", "show", "create", "rename", "delete", "export-archive", "import-archive", "export-merged"]
+    profiles.add_argument("action", nargs="?", default="list", choices=actions)
     profiles.add_argument("names", nargs="*")
     profiles.add_argument("--export", type=Path, metavar="DIR", help="with 'show': copy the adapter to DIR")
+    _model_args(profiles)
     return parser
 
 
@@ -306,7 +314,11 @@ def _models(args: argparse.Namespace, store: Any) -> int:
 
 
 def _profiles(args: argparse.Namespace, store: Any) -> int:
+    from .core.merged_model import export_merged
+    from .core.models import model_name
+    from .core.profile_archive import export_archive, import_archive
     from .core.profiles import export_adapter
+    from .terminal import ProgressBar
 
     names = args.names
     if args.action == "list":
@@ -325,6 +337,22 @@ def _profiles(args: argparse.Namespace, store: Any) -> int:
             print(f"  - {demo.prompt}  [{demo.source}]")
         if args.export:
             print(f"Adapter exported to {export_adapter(profile, args.export)}")
+    elif args.action == "export-archive" and len(names) == 2:
+        print(f"Profile {names[0]!r} exported to {export_archive(store.load(names[0]), Path(names[1]))}")
+    elif args.action == "import-archive" and len(names) in (1, 2):
+        # The archive's style must have been learned on the model this command would load (--model).
+        chosen = names[1] if len(names) == 2 else None
+        profile = import_archive(store, Path(names[0]), chosen, expected_base=model_name(args.model))
+        trained = "with its learned style" if profile.has_adapter else "not trained yet"
+        print(f"Imported the profile {profile.name!r}: {len(profile.demonstrations)} text(s), {trained}.")
+    elif args.action == "export-merged" and len(names) == 2:
+        bar = ProgressBar()
+        try:
+            settings = ModelSettings(args.model, args.device, args.quantization)
+            dest = export_merged(store.load(names[0]), settings, Path(names[1]), bar.update)
+        finally:
+            bar.close()
+        print(f"The model with the style of {names[0]!r} merged in is saved in {dest}")
     else:
         print(f"profiles {args.action}: wrong number of names", file=sys.stderr)
         return EXIT_USAGE

@@ -147,12 +147,23 @@ def _bnb_config(quantization: str, device: str) -> Any:
     return BitsAndBytesConfig(load_in_8bit=True)
 
 
+def model_name(model: str) -> str:
+    """The name ``load_model`` gives the model chosen as ``model`` (``LoadedModel.name``, what an adapter
+    records as its base), without loading or downloading anything."""
+    if model == BUNDLED:
+        return BUNDLED_NAME
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return path.name
+    return path.stem if path.is_file() else model  # a .gguf file, else a Hugging Face id
+
+
 def resolve_model_source(
     model: str, progress: ProgressCallback = ignore_progress, cancel: CancelToken | None = None
 ) -> tuple[str, str]:
-    """Return (where to load from, a display name); ``cancel`` stops a download (finished bytes are kept)."""
+    """Return (where to load from, ``model_name(model)``); ``cancel`` stops a download (finished bytes are kept)."""
     if model == BUNDLED:
-        return str(prepare_bundled_model(progress, cancel)), BUNDLED_NAME
+        return str(prepare_bundled_model(progress, cancel)), model_name(model)
     from .gguf_models import converted_checkpoint
     from .hub_models import hub_model_folder
 
@@ -161,10 +172,12 @@ def resolve_model_source(
         raise ModelError(problem)
     path = Path(model).expanduser()
     if path.is_dir():
-        return str(path), path.name
-    if path.is_file():
-        return str(converted_checkpoint(path, progress=progress, cancel=cancel)), path.stem
-    return str(hub_model_folder(model, progress, cancel)), model
+        source = str(path)
+    elif path.is_file():
+        source = str(converted_checkpoint(path, progress=progress, cancel=cancel))
+    else:
+        source = str(hub_model_folder(model, progress, cancel))
+    return source, model_name(model)
 
 
 def disable_cpu_repacking(model: Any) -> None:
