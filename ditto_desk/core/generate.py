@@ -98,12 +98,14 @@ class Writer:
                 with self._lock, torch.no_grad(), self.loaded.autocast(), self._adapter_context(use_adapter):
                     if options.seed is not None:
                         torch.manual_seed(options.seed)
+                    sampled = options.temperature > 0
+                    # Greedy writing takes no temperature or top-p (transformers warns about them otherwise).
+                    sampling = {"temperature": options.temperature, "top_p": options.top_p} if sampled else {}
                     self.model.generate(
                         input_ids=prompt,
                         attention_mask=torch.ones_like(prompt),
-                        do_sample=options.temperature > 0,
-                        temperature=max(options.temperature, 1e-5),
-                        top_p=options.top_p,
+                        do_sample=sampled,
+                        **sampling,
                         repetition_penalty=options.repetition_penalty,
                         max_new_tokens=options.max_new_tokens,
                         pad_token_id=tokenizer.pad_token_id,
