@@ -15,6 +15,7 @@ from enum import Enum
 
 from .config import TrainingConfig, micro_batches
 from .model_catalog import CATALOG, CatalogModel, ModelShape
+from .segments import WHOLE_SLACK
 
 GB = 1024**3
 # The bundled sample texts' lengths in the bundled model's tokens: the estimate before there are texts.
@@ -99,7 +100,7 @@ def workload(config: TrainingConfig, response_tokens: Sequence[int]) -> Workload
     c = config
     texts: list[list[tuple[int, int]]] = []  # per text, (response tokens, sampling cap) of each segment
     for tokens in response_tokens:
-        parts = max(1, math.ceil(tokens / c.segment_tokens)) if tokens > c.segment_tokens * 1.25 else 1
+        parts = max(1, math.ceil(tokens / c.segment_tokens)) if tokens > c.segment_tokens * WHOLE_SLACK else 1
         size = min(math.ceil(tokens / parts), c.max_length - PROMPT_TOKENS)
         final_cap = c.max_new_tokens or math.ceil(size * c.length_factor)
         caps = [c.max_new_tokens or size] * (parts - 1) + [final_cap]

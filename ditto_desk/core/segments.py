@@ -28,7 +28,7 @@ CONTEXT_TOKENS = 32
 _CONTINUATION_OVERHEAD = CONTEXT_TOKENS + 24
 # A text up to this much longer than a segment stays whole (when the training window allows): a 200-token
 # text is better learnt whole than as two halves.
-_WHOLE_SLACK = 1.25
+WHOLE_SLACK = 1.25
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def encode_demonstrations(
         text = text.strip()
         own_prompt = len(encode_prompt(tokenizer, request))
         # Whole if it fits the window and is not much longer than a segment (EOS needs one token of the window).
-        whole = min(round(_WHOLE_SLACK * segment_tokens), max_length - own_prompt - 1)
+        whole = min(round(WHOLE_SLACK * segment_tokens), max_length - own_prompt - 1)
         if len(tokenizer(text, add_special_tokens=False)["input_ids"]) <= whole:
             pieces = [text]
         else:  # pieces small enough that even a continuation's longer prompt leaves them whole in the window
