@@ -1,8 +1,18 @@
-"""The profile selector: a combo of the saved styles, with New, Rename and Delete."""
+"""The profile selector: a combo of the saved styles, with New, Rename, Delete, and Export / Import as one
+archive (to take a style to another computer)."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QInputDialog, QLabel, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QWidget,
+)
 
 from ditto_desk.ui.session import Session
 
@@ -26,7 +36,14 @@ class ProfileBar(QWidget):
         self.new_button.clicked.connect(self.new_profile)
         self.rename_button.clicked.connect(self.rename_profile)
         self.delete_button.clicked.connect(self.delete_profile)
-        for widget in (label, self.combo, self.new_button, self.rename_button, self.delete_button):
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Save this style (texts and learned model) as one file for another computer")
+        self.export_button.clicked.connect(self.export_profile)
+        self.import_button = QPushButton("Import…")
+        self.import_button.setToolTip("Add a style exported on another computer (checked before anything is saved)")
+        self.import_button.clicked.connect(self.import_profile)
+        buttons = (self.new_button, self.rename_button, self.delete_button, self.export_button, self.import_button)
+        for widget in (label, self.combo, *buttons):
             layout.addWidget(widget)
         self.combo.activated.connect(self._chosen)
         session.profile_changed.connect(self.refresh)
@@ -44,6 +61,7 @@ class ProfileBar(QWidget):
         has = self.session.profile is not None
         self.rename_button.setEnabled(has)
         self.delete_button.setEnabled(has)
+        self.export_button.setEnabled(has)
 
     def _chosen(self, index: int) -> None:
         name = self.combo.itemText(index)
@@ -77,3 +95,18 @@ class ProfileBar(QWidget):
         )
         if answer == QMessageBox.StandardButton.Yes:
             self.session.delete_profile()
+
+    def export_profile(self) -> None:
+        profile = self.session.profile
+        if profile is None:
+            return
+        file, _ = QFileDialog.getSaveFileName(
+            self, "Export profile", f"{profile.name}.ditto.zip", "Ditto Desk profiles (*.zip)"
+        )
+        if file and self.session.export_profile(file):
+            QMessageBox.information(self, "Export profile", f"“{profile.name}” was saved to {file}.")
+
+    def import_profile(self) -> None:
+        file, _ = QFileDialog.getOpenFileName(self, "Import profile", "", "Ditto Desk profiles (*.zip);;All files (*)")
+        if file:
+            self.session.import_profile(file)

@@ -115,6 +115,33 @@ class Session(QObject):
         self.open_start_profile()
         return True
 
+    def export_profile(self, file: str) -> bool:
+        """Write the open profile as one archive another computer's ditto-desk imports."""
+        from ditto_desk.core.profile_archive import export_archive
+
+        if self.profile is None:
+            return False
+        self.about_to_change.emit()  # edits in progress reach the file first
+        try:
+            export_archive(self.profile, file)
+        except (ProfileError, OSError) as exc:
+            error_hub.error.emit("Could not export the profile", exc, "")
+            return False
+        return True
+
+    def import_profile(self, file: str) -> bool:
+        """Add the profile in an archive as a new profile, checked first, and open it."""
+        from ditto_desk.core.models import model_name  # torch: this one action may load it
+        from ditto_desk.core.profile_archive import import_archive
+
+        try:
+            profile = import_archive(self.store, file, expected_base=model_name(self.settings.model))
+        except (ProfileError, OSError) as exc:
+            error_hub.error.emit("Could not import the profile", exc, "")
+            return False
+        self.profiles_listed.emit()
+        return self.open_profile(profile.name)
+
     def _names(self) -> list[str]:
         try:
             return self.store.list()

@@ -102,3 +102,29 @@ def test_profiles_new_switch_rename_delete(make_window, monkeypatch, qtbot) -> N
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     bar.delete_button.click()
     assert ProfileStore().list() == ["Blog"] and session.profile.name == "Blog"
+
+
+def test_a_profile_exported_from_the_window_imports_as_a_new_one(make_window, monkeypatch, qtbot, tmp_path) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    window = make_window()
+    session, bar = window.session, window.profile_bar
+    session.profile.save_demonstrations([Demonstration(TEXT, "Write a note")])
+    archive = tmp_path / "my-style.ditto.zip"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(archive), ""))
+    told: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text: told.append(text))
+    bar.export_button.click()
+    assert archive.is_file() and told and str(archive) in told[0]
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(archive), ""))
+    bar.import_button.click()  # the name is taken here: refused, with a free one offered, nothing changed
+    assert "My style (2)" in window.error_boxes[-1].text()
+    window.error_boxes[-1].close()
+    assert ProfileStore().list() == ["My style"]
+
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Before", True))
+    bar.rename_button.click()  # the name is free now, as on another computer
+    bar.import_button.click()
+    assert session.profile.name == "My style" and ProfileStore().list() == ["Before", "My style"]
+    assert [d.text for d in session.profile.demonstrations] == [TEXT]
