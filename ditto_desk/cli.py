@@ -107,9 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="list and manage profiles, and carry them to another computer",
         description="export-archive NAME FILE: the profile as one file; import-archive FILE [NAME]: a new profile "
         "from such a file (its style must have been learned on --model); export-merged NAME DIR: --model with the "
-        "profile's style merged in, as an ordinary safetensors model folder",
+        "profile's style merged in, as an ordinary safetensors model folder; versions NAME: the styles it learned, "
+        "newest first; undo NAME: back to the one before; use NAME VERSION; pin / unpin NAME VERSION: keep it "
+        "whatever the number of newer ones",
     )
     actions = ["list", "show", "create", "rename", "delete", "export-archive", "import-archive", "export-merged"]
+    actions += ["versions", "undo", "use", "pin", "unpin"]
     profiles.add_argument("action", nargs="?", default="list", choices=actions)
     profiles.add_argument("names", nargs="*")
     profiles.add_argument("--export", type=Path, metavar="DIR", help="with 'show': copy the adapter to DIR")
@@ -353,6 +356,19 @@ def _profiles(args: argparse.Namespace, store: Any) -> int:
         finally:
             bar.close()
         print(f"The model with the style of {names[0]!r} merged in is saved in {dest}")
+    elif args.action == "versions" and len(names) == 1:
+        profile = store.load(names[0])
+        current = profile.active_adapter_dir.name if profile.active_adapter_dir else None
+        for version in profile.versions():
+            marks = [m for m, on in (("current", version == current), ("pinned", version in profile.pinned)) if on]
+            print(version + (f"  ({', '.join(marks)})" if marks else ""))
+    elif args.action == "undo" and len(names) == 1:
+        print(f"{names[0]!r} is back to the style learned as {store.load(names[0]).undo()}.")
+    elif args.action == "use" and len(names) == 2:
+        store.load(names[0]).use_version(names[1])
+        print(f"{names[0]!r} now writes with the style learned as {names[1]}.")
+    elif args.action in ("pin", "unpin") and len(names) == 2:
+        store.load(names[0]).pin(names[1], pinned=args.action == "pin")
     else:
         print(f"profiles {args.action}: wrong number of names", file=sys.stderr)
         return EXIT_USAGE

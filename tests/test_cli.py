@@ -96,3 +96,22 @@ def test_models_lists_each_recommended_model_with_what_it_would_take_here(capsys
     for model in CATALOG:
         line = next(line for line in out.splitlines() if model.repo_id in line)
         assert "GB" in line and " · about " in line and ("gated" in line) == model.gated
+
+
+def test_profiles_versions_undo_and_pin(tiny_model_dir: Path, tmp_path: Path, capsys) -> None:
+    note = tmp_path / "note.txt"
+    note.write_text("hey all — the rota changes on monday (finally). onward, Maren", encoding="utf-8")
+    model = ["--model", str(tiny_model_dir), "--quantization", "none"]
+    tiny = ["--set", "sft_max_steps=1", "--set", "dpo_steps=0"]
+    for _ in range(2):
+        assert main(["train", "--profile", "me", str(note), *model, *tiny]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["profiles", "versions", "me"]) == EXIT_OK
+    newest, older = capsys.readouterr().out.splitlines()
+    assert newest.endswith("(current)") and not older.endswith(")")
+    older = older.strip()
+    assert main(["profiles", "pin", "me", older]) == EXIT_OK
+    assert main(["profiles", "undo", "me"]) == EXIT_OK
+    assert ProfileStore().load("me").active_adapter_dir.name == older
+    assert main(["profiles", "undo", "me"]) == EXIT_BAD_INPUT  # nothing earlier
+    assert "no earlier learned style" in capsys.readouterr().err

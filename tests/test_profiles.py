@@ -203,7 +203,8 @@ def test_commit_adapter_swaps_and_cleans(store: ProfileStore, trained: Profile) 
 
     second = trained.commit_adapter(adapter_writer(2.0), [{"step": 1}, {"step": 2}])
     assert second != first and trained.active_adapter_dir == second
-    assert [p.name for p in (trained.path / "adapters").iterdir()] == [second.name]  # old + stale gone
+    # The stale folder is gone; the first adapter stays as a version to go back to.
+    assert sorted(p.name for p in (trained.path / "adapters").iterdir()) == [first.name, second.name]
     loaded = store.load("Alice")
     assert loaded.active_adapter_dir == second and loaded.has_adapter
     assert loaded.training_log == [{"step": 1}, {"step": 2}]
@@ -289,8 +290,9 @@ def test_killed_commit_keeps_old_adapter(store: ProfileStore, trained: Profile, 
     assert loaded.active_adapter_dir == old and loaded.training_log == [{"step": 1, "loss": 2.5}]
     loaded.verify()
 
+    assert loaded.versions() == [old.name]  # the crashed attempt's folder is no version
     new = loaded.commit_adapter(adapter_writer(4.0), [])
-    assert [p.name for p in (trained.path / "adapters").iterdir()] == [new.name]  # crash debris cleaned
+    assert sorted(p.name for p in (trained.path / "adapters").iterdir()) == [old.name, new.name]  # debris cleaned
 
 
 # -- damage detection ----------------------------------------------------------------------------------
@@ -446,3 +448,48 @@ def test_disk_full_inside_save_pretrained(store: ProfileStore, trained: Profile)
     with pytest.raises(ProfileError, match="disk is full"):
         trained.commit_adapter(write_files, [])
     assert snapshot(store.root) == before
+
+
+# -- versions and undo ------------------------------------------------------------------------------------
+
+
+def test_undo_brings_back_the_previous_style_bit_for_bit(store: ProfileStore, trained: Profile) -> None:
+    first = trained.active_adapter_dir
+    assert first is not None
+    before = {p.name: p.read_bytes() for p in first.iterdir()}
+    second = trained.commit_adapter(adapter_writer(2.0), [{"step": 9}])
+    assert trained.versions() == [second.name, first.name]
+    assert trained.undo() == first.name
+    assert trained.active_adapter_dir == first and trained.training_log == [{"step": 1, "loss": 2.5}]
+    assert {p.name: p.read_bytes() for p in first.iterdir()} == before
+    assert store.load("Alice").active_adapter_dir == first  # on disk too
+    with pytest.raises(ProfileError, match="no earlier learned style"):
+        trained.undo()
+    trained.use_version(second.name)  # and forward again
+    assert store.load("Alice").active_adapter_dir == second
+
+
+def test_the_newest_versions_and_the_pinned_ones_are_kept(store: ProfileStore, trained: Profile) -> None:
+    from ditto_desk.core.profile_folder import KEPT_VERSIONS
+
+    first = trained.active_adapter_dir
+    assert first is not None
+    trained.pin(first.name)
+    for value in range(KEPT_VERSIONS + 2):
+        trained.commit_adapter(adapter_writer(float(value)), [{"run": value}])
+    versions = store.load("Alice").versions()
+    assert len(versions) == KEPT_VERSIONS + 1 and first.name in versions  # the pinned one outlives the cap
+    assert store.load("Alice").pinned == [first.name]
+    trained.pin(first.name, pinned=False)
+    trained.commit_adapter(adapter_writer(9.0), [{"run": 9}])
+    assert first.name not in store.load("Alice").versions()
+
+
+def test_a_damaged_version_is_not_made_current(store: ProfileStore, trained: Profile) -> None:
+    first = trained.active_adapter_dir
+    assert first is not None
+    second = trained.commit_adapter(adapter_writer(2.0), [{"step": 9}])
+    (first / ADAPTER_WEIGHTS).write_bytes(b"damaged")
+    with pytest.raises(ProfileError):
+        trained.undo()
+    assert store.load("Alice").active_adapter_dir == second  # still the style it had

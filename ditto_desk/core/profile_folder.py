@@ -1,8 +1,11 @@
-"""One loaded profile: reading its folder, saving its texts and settings, committing a trained adapter.
+"""One loaded profile: reading its folder, saving its texts and settings, committing a trained adapter,
+and going back to an earlier one.
 
 A new adapter becomes active only when profile.json is atomically replaced to point at it: the single
 commit point. Before it, any failure or interrupt removes the new folder and leaves the old profile;
 after it, nothing is rolled back, whatever happens. Commits hold the profile's lock (profile_lock.py).
+Every training leaves a version (``adapters/<stamp>``): the newest ``KEPT_VERSIONS`` and the pinned ones
+are kept, and any of them can be made current again, by the same atomic replace of profile.json.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ TMP_PREFIX = ".tmp-"
 # A commit takes seconds; a commit that finds the profile held longer than this (a training run in
 # another window) is refused rather than left waiting.
 COMMIT_WAIT_S = 30.0
+KEPT_VERSIONS = 5  # unpinned adapter versions kept, the current one among them
 _UNREADABLE = object()
 
 
@@ -204,7 +208,7 @@ class Profile:
         with self._lock.held(wait=COMMIT_WAIT_S):
             stamp = _new_stamp()
             final = self._write_adapter(stamp, write_files, log)
-            self._remove_other_adapters(keep=stamp)
+            self._prune_versions()
         return final
 
     def _write_adapter(self, stamp: str, write_files: Callable[[Path], None], log: list[dict[str, Any]]) -> Path:
@@ -212,7 +216,8 @@ class Profile:
         made_adapters_dir = not adapters.exists()
         tmp = adapters / f"{TMP_PREFIX}{stamp}"
         final = adapters / stamp
-        new_meta = {**self._meta, "format": FORMAT, "name": self.name, "active_adapter": stamp}
+        versions = self._kept_versions(stamp)
+        new_meta = {**self._meta, "format": FORMAT, "name": self.name, "active_adapter": stamp, "versions": versions}
         what = "the trained adapter"
         try:
             try:
@@ -264,12 +269,66 @@ class Profile:
         self.active_adapter_dir = final
         self.training_log = log
 
-    def _remove_other_adapters(self, keep: str) -> None:
-        # After the commit: best effort. Anything left (e.g. a file Windows still holds open) is not
-        # referenced by profile.json, is ignored on load, and goes at the next commit.
+    # -- versions ----------------------------------------------------------------------------------
+
+    @property
+    def pinned(self) -> list[str]:
+        value = self._meta.get("pinned_adapters")
+        return [v for v in value if _is_plain_dir_name(v)] if isinstance(value, list) else []
+
+    def versions(self) -> list[str]:
+        """The committed adapter versions on disk, newest first (their names sort by when they were trained).
+        A folder left by a training that never committed is not one."""
+        listed = self._meta.get("versions")
+        names = {v for v in listed if _is_plain_dir_name(v)} if isinstance(listed, list) else set()
+        active = self._meta.get("active_adapter")
+        if _is_plain_dir_name(active):
+            names.add(active)  # a profile from before versions names its one adapter only here
+        return sorted((v for v in names if (self.adapters_dir / v).is_dir()), reverse=True)
+
+    def use_version(self, stamp: str) -> None:
+        """Make the adapter version ``stamp`` current again, exactly as it was saved (checked first)."""
+        if stamp not in self.versions():
+            raise ProfileError(f"The profile '{self.name}' has no version {stamp!r}.", self.adapters_dir / stamp)
+        with self._lock.held(wait=COMMIT_WAIT_S):
+            folder = self.adapters_dir / stamp
+            log, _ = check_adapter(folder, self.name, hash_files=True)
+            meta = {**self._meta, "active_adapter": stamp}
+            self._write_json(self.path / PROFILE_FILE, meta, "the choice of version")
+            self._committed(meta, folder, log)
+
+    def undo(self) -> str:
+        """Go back to the version trained before the current one; returns its name."""
+        current = self.active_adapter_dir.name if self.active_adapter_dir else None
+        older = [v for v in self.versions() if current is not None and v < current]
+        if not older:
+            raise ProfileError(f"The profile '{self.name}' has no earlier learned style to go back to.", self.path)
+        self.use_version(older[0])
+        return older[0]
+
+    def pin(self, stamp: str, pinned: bool = True) -> None:
+        """Keep (or stop keeping) the version ``stamp`` whatever the number of newer ones."""
+        if stamp not in self.versions():
+            raise ProfileError(f"The profile '{self.name}' has no version {stamp!r}.", self.adapters_dir / stamp)
+        with self._lock.held(wait=COMMIT_WAIT_S):
+            kept = [v for v in self.pinned if v != stamp] + ([stamp] if pinned else [])
+            meta = {**self._meta, "pinned_adapters": kept}
+            self._write_json(self.path / PROFILE_FILE, meta, "the pinned versions")
+            self._meta = meta
+
+    def _kept_versions(self, new: str) -> list[str]:
+        """The versions to keep once ``new`` is committed: the newest unpinned ones and every pinned one."""
+        candidates = sorted({*self.versions(), new}, reverse=True)
+        unpinned = [v for v in candidates if v not in self.pinned]
+        return [v for v in candidates if v in self.pinned or v in unpinned[:KEPT_VERSIONS]]
+
+    def _prune_versions(self) -> None:
+        # After the commit: best effort. Anything left (e.g. a file Windows still holds open) is not a
+        # version profile.json lists, and goes at the next commit; so does a crashed training's folder.
+        keep = set(self.versions())
         with contextlib.suppress(OSError):
             for entry in self.adapters_dir.iterdir():
-                if entry.name != keep and entry.is_dir():
+                if entry.is_dir() and entry.name not in keep:
                     shutil.rmtree(entry, ignore_errors=True)
 
 

@@ -94,9 +94,13 @@ class LearnPage(QWidget):
         self.cancel_button.setToolTip("Stop training; your previous style is kept (Esc)")
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.setEnabled(False)
+        self.undo_button = QPushButton("Undo last learning")
+        self.undo_button.setToolTip("Go back to the style this profile had before its last learning, exactly")
+        self.undo_button.clicked.connect(self.undo)
         self.preset_label = QLabel()
         row.addWidget(self.learn_button)
         row.addWidget(self.cancel_button)
+        row.addWidget(self.undo_button)
         row.addSpacing(12)
         row.addWidget(self.preset_label, 1)
         layout.addLayout(row)
@@ -180,7 +184,16 @@ class LearnPage(QWidget):
         )
         return answer == QMessageBox.StandardButton.Yes
 
+    def undo(self) -> None:
+        version = self.session.undo_learning()
+        if version is not None:
+            self.message.emit("Back to the previous style (Undo again to go further back).")
+
     def update_buttons(self) -> None:
+        profile = self.session.profile
+        current = profile.active_adapter_dir if profile is not None else None
+        earlier = current is not None and any(v < current.name for v in profile.versions())
+        self.undo_button.setEnabled(earlier and not self.training)
         ready = self.session.profile is not None and self.ready_check()
         self.learn_button.setEnabled(ready and not self.training)
         self.learn_button.setToolTip(

@@ -115,6 +115,18 @@ class Session(QObject):
         self.open_start_profile()
         return True
 
+    def undo_learning(self) -> str | None:
+        """Make the style learned before the current one current again; returns its version, or None."""
+        if self.profile is None:
+            return None
+        try:
+            version = self.profile.undo()
+        except ProfileError as exc:
+            error_hub.error.emit("Could not go back to the previous style", exc, "")
+            return None
+        self.reload_profile()
+        return version
+
     def export_profile(self, file: str) -> bool:
         """Write the open profile as one archive another computer's ditto-desk imports."""
         from ditto_desk.core.profile_archive import export_archive

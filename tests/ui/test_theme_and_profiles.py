@@ -128,3 +128,32 @@ def test_a_profile_exported_from_the_window_imports_as_a_new_one(make_window, mo
     bar.import_button.click()
     assert session.profile.name == "My style" and ProfileStore().list() == ["Before", "My style"]
     assert [d.text for d in session.profile.demonstrations] == [TEXT]
+
+
+def test_undo_last_learning_brings_back_the_style_before(make_window, qtbot) -> None:
+    import json
+
+    import torch
+    from safetensors.torch import save_file
+
+    from ditto_desk.core.adapter_files import ADAPTER_CONFIG, ADAPTER_WEIGHTS
+
+    def adapter(value: float):
+        def write(folder):
+            save_file({"lora_A.weight": torch.full((4, 8), value)}, str(folder / ADAPTER_WEIGHTS))
+            (folder / ADAPTER_CONFIG).write_text(json.dumps({"peft_type": "LORA", "r": 4}))
+
+        return write
+
+    window = make_window()
+    session, learn = window.session, window.learn
+    assert not learn.undo_button.isEnabled()  # nothing learned yet
+    first = session.profile.commit_adapter(adapter(1.0), [])
+    session.profile.commit_adapter(adapter(2.0), [])
+    session.reload_profile()
+    learn.refresh()
+    assert learn.undo_button.isEnabled()
+    learn.undo_button.click()
+    assert session.profile.active_adapter_dir == first
+    assert ProfileStore().load("My style").active_adapter_dir == first
+    assert not learn.undo_button.isEnabled()  # nothing before the first
