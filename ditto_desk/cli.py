@@ -108,11 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="export-archive NAME FILE: the profile as one file; import-archive FILE [NAME]: a new profile "
         "from such a file (its style must have been learned on --model); export-merged NAME DIR: --model with the "
         "profile's style merged in, as an ordinary safetensors model folder; versions NAME: the styles it learned, "
-        "newest first; undo NAME: back to the one before; use NAME VERSION; pin / unpin NAME VERSION: keep it "
-        "whatever the number of newer ones",
+        "newest first; history NAME: the same, with what each learned from and how it ended; undo NAME: back to "
+        "the one before; use NAME VERSION; pin / unpin NAME VERSION: keep it whatever the number of newer ones",
     )
     actions = ["list", "show", "create", "rename", "delete", "export-archive", "import-archive", "export-merged"]
-    actions += ["versions", "undo", "use", "pin", "unpin"]
+    actions += ["versions", "history", "undo", "use", "pin", "unpin"]
     profiles.add_argument("action", nargs="?", default="list", choices=actions)
     profiles.add_argument("names", nargs="*")
     profiles.add_argument("--export", type=Path, metavar="DIR", help="with 'show': copy the adapter to DIR")
@@ -362,6 +362,11 @@ def _profiles(args: argparse.Namespace, store: Any) -> int:
         for version in profile.versions():
             marks = [m for m, on in (("current", version == current), ("pinned", version in profile.pinned)) if on]
             print(version + (f"  ({', '.join(marks)})" if marks else ""))
+    elif args.action == "history" and len(names) == 1:
+        from .core.profile_history import history
+
+        for version in history(store.load(names[0])):
+            print(version.describe())
     elif args.action == "undo" and len(names) == 1:
         print(f"{names[0]!r} is back to the style learned as {store.load(names[0]).undo()}.")
     elif args.action == "use" and len(names) == 2:

@@ -110,6 +110,10 @@ def test_profiles_versions_undo_and_pin(tiny_model_dir: Path, tmp_path: Path, ca
     newest, older = capsys.readouterr().out.splitlines()
     assert newest.endswith("(current)") and not older.endswith(")")
     older = older.strip()
+    assert main(["profiles", "history", "me"]) == EXIT_OK
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and lines[0].startswith(newest.split()[0]) and "(current)" in lines[0]
+    assert "from 1 text" in lines[0] and "SFT loss" in lines[0] and "learned 20" in lines[1]
     assert main(["profiles", "pin", "me", older]) == EXIT_OK
     assert main(["profiles", "undo", "me"]) == EXIT_OK
     assert ProfileStore().load("me").active_adapter_dir.name == older

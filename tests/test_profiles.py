@@ -493,3 +493,17 @@ def test_a_damaged_version_is_not_made_current(store: ProfileStore, trained: Pro
     with pytest.raises(ProfileError):
         trained.undo()
     assert store.load("Alice").active_adapter_dir == second  # still the style it had
+
+
+def test_the_history_lists_each_version_and_names_a_damaged_one(store: ProfileStore, trained: Profile) -> None:
+    from ditto_desk.core.profile_history import history
+
+    first = trained.active_adapter_dir
+    assert first is not None
+    header = {"phase": "summary", "finished": "2026-11-29T10:00:00+00:00", "demonstrations": 1, "model": {"name": "m"}}
+    trained.commit_adapter(adapter_writer(2.0), [header, {"phase": "sft", "step": 1, "loss": 1.5}])
+    (first / MANIFEST).write_text("not json")
+    newest, older = history(store.load("Alice", verify=False))
+    assert newest.current and newest.texts == 1 and newest.last_sft_loss == 1.5
+    assert "learned 2026-11-29T10:00:00+00:00 with m from 1 text; SFT loss 1.50" in newest.describe()
+    assert older.version == first.name and older.problem and not older.current
