@@ -9,7 +9,7 @@ import pytest
 import torch
 from peft import PeftModel, get_peft_model_state_dict
 
-from ditto_desk.core.adapters import POLICY_ADAPTER, REFERENCE_ADAPTER
+from ditto_desk.core.adapters import POLICY_ADAPTER, REFERENCE_ADAPTER, adapter_weights
 from ditto_desk.core.demos import Demonstration
 from ditto_desk.core.engine import DittoRun
 from ditto_desk.core.jobs import train_profile
@@ -210,3 +210,6 @@ def test_dpo_stops_once_its_margin_passes_the_limit_and_draws_no_more(tiny_setti
     assert [e["step"] for e in dpo] == [1]  # of 2
     assert run.stats.stopped_at_margin == dpo[0]["reward_margin"]
     assert len(run.pool.rounds) == 1  # the second round's samples were never drawn
+    # The first margin is measured on SFT's policy: that is the last one within the limit, and it is kept.
+    policy, sft = adapter_weights(run.model, POLICY_ADAPTER), adapter_weights(run.model, REFERENCE_ADAPTER)
+    assert policy.keys() == sft.keys() and all(torch.equal(policy[k], sft[k]) for k in policy)

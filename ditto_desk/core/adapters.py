@@ -64,6 +64,18 @@ def freeze_copy(model: Any, source: str, target: str) -> str:
     return fingerprint(model, target)
 
 
+def snapshot(model: Any, adapter: str) -> dict[str, torch.Tensor]:
+    """A copy of one adapter's weights as they are now, for :func:`restore`."""
+    return {name: param.detach().clone() for name, param in _parameters(model, adapter).items()}
+
+
+def restore(model: Any, adapter: str, saved: dict[str, torch.Tensor]) -> None:
+    """Put back one adapter's weights from :func:`snapshot`, bit for bit."""
+    with torch.no_grad():
+        for name, param in _parameters(model, adapter).items():
+            param.copy_(saved[name])
+
+
 def check_frozen(model: Any, adapter: str, expected: str | None = None) -> None:
     """Raise :class:`ReferenceChangedError` unless ``adapter`` exists, nothing can train it, and (given
     ``expected``) its weights are bit for bit what they were."""

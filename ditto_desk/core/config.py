@@ -44,8 +44,9 @@ class TrainingConfig:
     # A likelihood term on the chosen texts (trl's "sft" loss beside "sigmoid", as in RPO): keeps DPO from
     # pushing every likelihood down until the drafts slide into junk. 0 is plain DPO, as in the paper.
     rpo_alpha: float = 0.0
-    # Stop DPO once a step's mean reward margin passes this (None: never): the policy has moved that far from
-    # its reference and over-optimises from there on (a Gemma-3-270M's margin went 4.2, 11.9, 1.3, 12.7, 5.5).
+    # Stop DPO once a step's mean reward margin passes this (None: never), keeping the last policy within it:
+    # the policy has moved that far from its reference and over-optimises from there on (a Gemma-3-270M's
+    # margin went 4.2, 11.9, 1.3, 12.7, 5.5).
     dpo_stop_margin: float | None = None
     # Sampling: the reference code sampled through a pipeline at temperature 1 with transformers' default
     # top_k 50, no top_p and no repetition penalty; all are named here rather than left to the library's or a

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from peft import LoraConfig, get_peft_model
 
-from .adapters import POLICY_ADAPTER, REFERENCE_ADAPTER, check_frozen, freeze_copy, write_adapter
+from .adapters import POLICY_ADAPTER, REFERENCE_ADAPTER, check_frozen, freeze_copy, restore, snapshot, write_adapter
 from .chat import Encoded
 from .config import TrainingConfig
 from .demos import Demonstration
@@ -76,6 +76,7 @@ class DittoRun:
         self.pool = SamplePool(len(self.examples))
         self._reference: dict[tuple[int, tuple[int, ...]], float] = {}
         self._reference_fingerprint: str | None = None
+        self._policy_states: list[dict[str, Any]] = []  # the policy before each of the last DPO updates
         self.model: Any = None
         self.clock = ProgressClock(self._planned_cost())
 
@@ -172,6 +173,7 @@ class DittoRun:
             if dpo is None:
                 # DITTO's reference: the policy as SFT left it, frozen, never updated (the design's "sft" adapter).
                 self._reference_fingerprint = freeze_copy(self.model, POLICY_ADAPTER, REFERENCE_ADAPTER)
+                self._policy_states = [snapshot(self.model, POLICY_ADAPTER)]  # the last two; the first is SFT's
                 unscored = pairs_dataset(self.prompts, pairs)
                 dpo = DpoRounds(self.model, self.tokenizer, unscored, c, self.loaded.device, self.cancel)
             with self._timed(Phase.REFERENCE):
@@ -211,8 +213,12 @@ class DittoRun:
             )
             margin = entry["reward_margin"]
             if c.dpo_stop_margin is not None and margin is not None and margin > c.dpo_stop_margin:
+                # The margin is measured before the step's update, on the policy of one step back: keep the
+                # policy from before that, the last one whose margin was within the limit (or SFT's).
                 self.stats.stopped_at_margin = margin
+                restore(self.model, POLICY_ADAPTER, self._policy_states[0])
                 return True
+            self._policy_states = [*self._policy_states, snapshot(self.model, POLICY_ADAPTER)][-2:]
             return False
 
         return on_step
