@@ -165,6 +165,8 @@ def training_seconds(shape: ModelShape, speed: Speed, config: TrainingConfig, lo
 def estimate(
     shape: ModelShape, quantization: str, machine: Machine, config: TrainingConfig, response_tokens: Sequence[int]
 ) -> Estimate:
+    """What a run takes here, with ``config`` as the run will use it (:func:`fitted_to_memory`)."""
+    config = fitted_to_memory(config, shape, quantization, machine, response_tokens)
     load = workload(config, response_tokens)
     memory = training_memory(shape, quantization, machine.device, config, load)
     seconds = training_seconds(shape, machine.speed, config, load) if machine.speed else None

@@ -96,7 +96,6 @@ def fitted_config(loaded: LoadedModel, machine: Machine, config: TrainingConfig,
 
 def estimate_run(loaded: LoadedModel, machine: Machine, config: TrainingConfig, texts: list[str]) -> Estimate:
     """What training ``loaded`` on ``texts`` with ``config`` will take here."""
-    config = fitted_config(loaded, machine, config, texts)
     return estimate(model_shape(loaded), loaded.quantization, machine, config, text_tokens(loaded, texts))
 
 

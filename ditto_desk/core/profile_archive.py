@@ -24,7 +24,7 @@ import unicodedata
 import uuid
 import zipfile
 import zlib
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,17 @@ from .archive_checks import (
 from .atomic import atomic_write_json, fsync_dir
 from .demos import Demonstration
 from .model_settings import BUNDLED_NAME
-from .profile_folder import ADAPTERS_DIR, DEMOS_FILE, FORMAT, PROFILE_FILE, SETTINGS_FILE, TMP_PREFIX, Profile
+from .profile_folder import (
+    ADAPTERS_DIR,
+    DEMOS_FILE,
+    FORMAT,
+    PROFILE_FILE,
+    SETTINGS_FILE,
+    TMP_PREFIX,
+    Profile,
+    new_stamp,
+    now_iso,
+)
 from .profile_io import ProfileError, parse_json, read_json
 from .profiles import MAX_NAME_LENGTH, ProfileStore, validate_profile_name
 
@@ -55,10 +65,6 @@ __all__ = ["ARCHIVE_MANIFEST", "ArchiveError", "ArchiveLimits", "export_archive"
 
 _EMPTY = {DEMOS_FILE: b"[]\n", SETTINGS_FILE: b"{}\n"}  # a missing file means "none yet", as on load
 _DEFAULT_LIMITS = ArchiveLimits()
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 # -- export ----------------------------------------------------------------------------------------------------
@@ -91,7 +97,7 @@ def export_archive(profile: Profile, file: Path | str) -> Path:
                 if any(files[name]["sha256"] != sha for name, sha in hashes.items()):  # a commit just replaced it
                     raise ArchiveError(f"The style of '{fresh.name}' changed while exporting it. Export it again.")
                 manifest = {"format": FORMAT_NAME, "version": VERSION, "profile": fresh.name}
-                manifest |= {"base_model": base_model, "created": _now(), "files": files}
+                manifest |= {"base_model": base_model, "created": now_iso(), "files": files}
                 _add_member(zf, ARCHIVE_MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False).encode())
             raw.flush()
             os.fsync(raw.fileno())
@@ -214,7 +220,7 @@ def _unpack(
     root = store.root
     made_root = not root.exists()
     staging = root / f"{TMP_PREFIX}{uuid.uuid4().hex}"
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:6]
+    stamp = new_stamp()
     adapter = staging / ADAPTERS_DIR / stamp
     try:
         try:
@@ -289,7 +295,7 @@ def _check_unpacked(staging: Path, adapter: Path, base: str | None, file: Path) 
         ok = False
     if not ok:
         raise refused(file, "the profile in it is damaged (its description, texts or settings can't be read)")
-    created = meta.get("created") if isinstance(meta.get("created"), str) else _now()
+    created = meta.get("created") if isinstance(meta.get("created"), str) else now_iso()
     if ADAPTER_PREFIX + ADAPTER_CONFIG not in parsed:
         return created, None
     config, log = parsed[ADAPTER_PREFIX + ADAPTER_CONFIG], parsed.get(ADAPTER_PREFIX + TRAINING_LOG, [])

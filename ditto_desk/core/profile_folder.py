@@ -43,7 +43,7 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _new_stamp() -> str:
+def new_stamp() -> str:
     # Sorts chronologically; the random tail keeps two commits in the same microsecond apart.
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:6]
 
@@ -206,7 +206,7 @@ class Profile:
         # Serialise first: a log that isn't JSON must fail before the disk is touched.
         log = json.loads(json.dumps(list(training_log)))
         with self._lock.held(wait=COMMIT_WAIT_S):
-            stamp = _new_stamp()
+            stamp = new_stamp()
             final = self._write_adapter(stamp, write_files, log)
             self._prune_versions()
         return final
