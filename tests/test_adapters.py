@@ -111,3 +111,31 @@ def test_ditto_samples_the_same_whatever_the_model_ships_as_its_own_sampling_def
     plain = draw()
     loaded.model.generation_config.update(top_k=1, top_p=0.1, repetition_penalty=5.0, temperature=0.1)
     assert draw() == plain
+
+
+def test_generation_merges_the_adapter_and_gives_the_base_weights_back_bit_for_bit(peft_model) -> None:
+    """Drawing with the adapter folded into the base weights gives the policy's outputs, and afterwards every
+    base weight is the tensor it was, bit for bit, and the adapter works as before."""
+    from ditto_desk.core.adapters import merged_for_generation
+
+    peft_model.eval()
+    ids = torch.tensor([[1, 5, 9, 14, 3]])
+    bases = {n: p.detach().clone() for n, p in peft_model.named_parameters() if "lora_" not in n}
+    with torch.no_grad():
+        before = peft_model(ids).logits
+        with merged_for_generation(peft_model):
+            assert all(m.merged for m in peft_model.modules() if hasattr(m, "merged_adapters"))
+            inside = peft_model(ids).logits
+        after = peft_model(ids).logits
+    torch.testing.assert_close(inside, before, rtol=1e-4, atol=1e-4)
+    assert torch.equal(after, before)
+    now = {n: p.detach() for n, p in peft_model.named_parameters() if "lora_" not in n}
+    assert now.keys() == bases.keys() and all(torch.equal(now[n], bases[n]) for n in bases)
+    assert not any(m.merged for m in peft_model.modules() if hasattr(m, "merged_adapters"))
+
+
+def test_generation_without_the_adapter_merges_nothing(peft_model) -> None:
+    from ditto_desk.core.adapters import merged_for_generation
+
+    with peft_model.disable_adapter(), merged_for_generation(peft_model):
+        assert not any(m.merged for m in peft_model.modules() if hasattr(m, "merged_adapters"))

@@ -94,7 +94,8 @@ def test_a_bigger_model_and_longer_texts_take_longer_and_more_memory() -> None:
     assert large.seconds > 5 * small.seconds
     assert large.memory_bytes > small.memory_bytes + GB
     twice_as_many = estimate(BUNDLED_SHAPE, "bf16", LAPTOP, QUICK, SAMPLE_TEXT_TOKENS * 2)
-    assert twice_as_many.seconds is not None and twice_as_many.seconds > 1.3 * small.seconds
+    # SFT and DPO take as many steps with more texts; sampling and scoring grow.
+    assert twice_as_many.seconds is not None and twice_as_many.seconds > 1.15 * small.seconds
 
 
 def test_the_workload_follows_the_engine_segments_caps_and_pairs() -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +76,44 @@ def restore(model: Any, adapter: str, saved: dict[str, torch.Tensor]) -> None:
     with torch.no_grad():
         for name, param in _parameters(model, adapter).items():
             param.copy_(saved[name])
+
+
+@contextmanager
+def merged_for_generation(model: Any) -> Iterator[None]:
+    """The active LoRA adapter folded into the base weights while the block runs: generating 16 rows with
+    the bundled model is 1.2x faster without each layer's two extra LoRA products (benchmarks/levers.md).
+
+    The base weights are put back bit for bit afterwards: peft's safe merge writes the sum into a new tensor,
+    and the original one is put back in place (peft's own unmerge subtracts the product again, which in bf16
+    does not give the same bits). Nothing is merged where the adapters are off (peft would unmerge on the
+    next forward) or where a base layer is not a plain floating-point Linear (a quantized layer cannot take
+    the sum without loss)."""
+    from peft.tuners.lora import LoraLayer
+
+    layers = [m for m in model.modules() if isinstance(m, LoraLayer)]
+    adapter = getattr(model, "active_adapter", None)
+    mergeable = (
+        layers
+        and isinstance(adapter, str)
+        and all(
+            not layer.disable_adapters and not layer.merged and type(layer.get_base_layer()) is torch.nn.Linear
+            for layer in layers
+        )
+    )
+    if not mergeable:
+        yield
+        return
+    layers = [layer for layer in layers if adapter in layer.lora_A]
+    originals = [layer.get_base_layer().weight.data for layer in layers]
+    try:
+        for layer in layers:
+            layer.merge(safe_merge=True, adapter_names=[adapter])
+        yield
+    finally:
+        for layer, original in zip(layers, originals, strict=True):
+            layer.get_base_layer().weight.data = original
+            if adapter in layer.merged_adapters:
+                layer.merged_adapters.remove(adapter)
 
 
 def check_frozen(model: Any, adapter: str, expected: str | None = None) -> None:

@@ -39,16 +39,16 @@ _LATER_PHASES_BYTES = int(1.05 * GB)  # sampling's cache and DPO's trainer, pair
 # What a token costs in each phase, in forward passes of the measured kind (machine.py: one big no-grad pass),
 # fitted on the quick preset's phases on 2 CPU cores with two models (benchmarks/models.md). A training step
 # runs one text at a time through autograd, the LoRA and the loss; scoring goes 256 positions at a time. DPO
-# and sampling also pay per entry of the vocabulary, apart from the arithmetic: DPO's log-softmax in fp32 over
-# chosen and rejected, and its gradient; sampling's top-k over every logit. Gemma's 262k-entry vocabulary made
-# its DPO 16.6 passes a token, against 7.5 for SmolLM2's 49k.
+# also pays per entry of the vocabulary, apart from the arithmetic: its log-softmax in fp32 over chosen and
+# rejected, and its gradient. Gemma's 262k-entry vocabulary made its DPO 16.6 passes a token, against 7.5 for
+# SmolLM2's 49k. Sampling, with the adapter merged and the token drawn from the top-k only (token_sampler.py),
+# runs near the measured greedy rate: 1.21, 1.04 and 0.85 of it on the three runs of benchmarks/models.md.
 _SFT_PASSES = 4.6
 _SCORE_PASSES = 2.1
 _DPO_PASSES = 1.1
 _CHECKPOINT_PASSES = 1.0  # the forward run again in the backward pass
 _DPO_FLOPS_PER_VOCAB_ENTRY = 29_700
-_DECODE_PASSES = 1.35  # of the measured greedy rate
-_DECODE_FLOPS_PER_VOCAB_ENTRY = 2_200
+_DECODE_PASSES = 1.05  # of the measured greedy rate
 # Segments shorter than this would cut most paragraphs apart (segments.py splits at paragraph ends).
 _MIN_SEGMENT_TOKENS = 96
 # Share of sampled rows that run to their cap (bench_quick: 24 of 32); the rest end on their own earlier.
@@ -154,11 +154,11 @@ def fit_of(needed: int, free: int) -> Fit:
 
 
 def training_seconds(shape: ModelShape, speed: Speed, config: TrainingConfig, load: Workload) -> float:
-    flops, vocab = shape.flops_per_token, shape.vocab
+    flops = shape.flops_per_token
     dpo_passes = _DPO_PASSES + (_CHECKPOINT_PASSES if config.dpo_gradient_checkpointing else 0)
-    dpo = dpo_passes * flops + _DPO_FLOPS_PER_VOCAB_ENTRY * vocab
+    dpo = dpo_passes * flops + _DPO_FLOPS_PER_VOCAB_ENTRY * shape.vocab
     training = (load.train_tokens * _SFT_PASSES + load.scored_tokens * _SCORE_PASSES) * flops + load.dpo_tokens * dpo
-    sampling = load.decode_row_steps * (_DECODE_PASSES * flops + _DECODE_FLOPS_PER_VOCAB_ENTRY * vocab)
+    sampling = load.decode_row_steps * _DECODE_PASSES * flops
     return training / speed.forward_flops + sampling / speed.decode_flops
 
 

@@ -22,9 +22,11 @@ import torch
 from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
 from .adapter_files import check_base_model
+from .adapters import merged_for_generation
 from .chat import encode_prompt
 from .models import LoadedModel
 from .progress import CancelToken
+from .token_sampler import TOP_K, decoding_arguments
 
 ADAPTER_NAME = "profile"
 
@@ -34,6 +36,7 @@ class WriteOptions:
     max_new_tokens: int = 200
     temperature: float = 0.7
     top_p: float = 0.9
+    top_k: int = TOP_K
     # The 135M model loops at moderate temperatures without it (shared/design/judge.md).
     repetition_penalty: float = 1.15
     seed: int | None = None
@@ -98,14 +101,10 @@ class Writer:
                 with self._lock, torch.no_grad(), self.loaded.autocast(), self._adapter_context(use_adapter):
                     if options.seed is not None:
                         torch.manual_seed(options.seed)
-                    sampled = options.temperature > 0
-                    # Greedy writing takes no temperature or top-p (transformers warns about them otherwise).
-                    sampling = {"temperature": options.temperature, "top_p": options.top_p} if sampled else {}
                     self.model.generate(
                         input_ids=prompt,
                         attention_mask=torch.ones_like(prompt),
-                        do_sample=sampled,
-                        **sampling,
+                        **decoding_arguments(options.temperature, options.top_k, options.top_p),
                         repetition_penalty=options.repetition_penalty,
                         max_new_tokens=options.max_new_tokens,
                         pad_token_id=tokenizer.pad_token_id,
@@ -131,6 +130,6 @@ class Writer:
         return "".join(self.stream(request, options, use_adapter=use_adapter)).strip()
 
     def _adapter_context(self, use_adapter: bool) -> Any:
-        if self.has_adapter and not use_adapter:
-            return self.model.disable_adapter()
-        return nullcontext()
+        if not self.has_adapter:
+            return nullcontext()
+        return merged_for_generation(self.model) if use_adapter else self.model.disable_adapter()

@@ -12,8 +12,10 @@ from typing import Any
 
 import torch
 
+from .adapters import merged_for_generation
 from .chat import trim_generated
 from .progress import CancelToken
+from .token_sampler import TOP_K, decoding_arguments
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,8 @@ def draw_samples(
     ``max_new_tokens`` is one cap for all, or one per prompt. Rows are batched (up to ``batch_size``)
     longest cap first, so a batch's rows have similar caps; generation stops once every row has ended.
     With ``seed``, each batch draws from its own fixed seed, so two models given the same prompts meet the
-    same random numbers. ``sampling`` goes to ``generate`` (top_k, top_p, repetition_penalty, ...).
+    same random numbers. ``top_k`` and ``top_p`` go to :class:`TopTokenSampler`, the rest of ``sampling`` to
+    ``generate`` (repetition_penalty, ...). The active LoRA adapter is merged while drawing, for speed.
     ``on_batch(done, total)`` reports after each batch; the cancel flag is checked between batches (and,
     through ``cancel_checkpoints``, inside them).
     """
@@ -72,33 +75,34 @@ def draw_samples(
     per_prompt = [counts] * len(prompts) if isinstance(counts, int) else list(counts)
     jobs = [i for i in range(len(prompts)) for _ in range(per_prompt[i])]
     order = sorted(range(len(jobs)), key=lambda j: -caps[jobs[j]])  # stable: prompt order within a cap
+    decoding = decoding_arguments(temperature, sampling.pop("top_k", TOP_K), sampling.pop("top_p", 1.0))
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
     drawn: dict[int, Sample] = {}
-    for batch_index, start in enumerate(range(0, len(order), batch_size)):
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        chunk = order[start : start + batch_size]
-        batch = left_padded([prompts[jobs[j]] for j in chunk], tokenizer.pad_token_id, device)
-        if seed is not None:
-            torch.manual_seed(seed_for(seed, batch_index))
-        out = model.generate(
-            **batch,
-            do_sample=True,
-            temperature=temperature,
-            max_new_tokens=max(caps[jobs[j]] for j in chunk),
-            pad_token_id=tokenizer.pad_token_id,
-            eos_token_id=tokenizer.eos_token_id,
-            **sampling,
-        )
-        width = batch["input_ids"].shape[1]
-        for row, j in enumerate(chunk):
-            example = jobs[j]
-            generated = out[row, width:].tolist()[: caps[example]]
-            ids, cut = trim_generated(generated, tokenizer.eos_token_id, tokenizer.pad_token_id)
-            drawn[j] = Sample(example, round_index, ids, cut)
-        if on_batch is not None:
-            on_batch(len(drawn), len(jobs))
+    with merged_for_generation(model):
+        for batch_index, start in enumerate(range(0, len(order), batch_size)):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            chunk = order[start : start + batch_size]
+            batch = left_padded([prompts[jobs[j]] for j in chunk], tokenizer.pad_token_id, device)
+            if seed is not None:
+                torch.manual_seed(seed_for(seed, batch_index))
+            out = model.generate(
+                **batch,
+                **decoding,
+                max_new_tokens=max(caps[jobs[j]] for j in chunk),
+                pad_token_id=tokenizer.pad_token_id,
+                eos_token_id=tokenizer.eos_token_id,
+                **sampling,
+            )
+            width = batch["input_ids"].shape[1]
+            for row, j in enumerate(chunk):
+                example = jobs[j]
+                generated = out[row, width:].tolist()[: caps[example]]
+                ids, cut = trim_generated(generated, tokenizer.eos_token_id, tokenizer.pad_token_id)
+                drawn[j] = Sample(example, round_index, ids, cut)
+            if on_batch is not None:
+                on_batch(len(drawn), len(jobs))
     model.train(was_training)
     return [drawn[j] for j in range(len(jobs))]
