@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from . import cli_teach
 from .core.config import DEFAULT_PRESET, PRESETS
 from .core.model_settings import DEVICES, QUANTIZATIONS, ModelSettings
 
@@ -94,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--threads", type=int, help="CPU threads for torch (1 is far faster on a busy machine)")
     _model_args(evaluate)
 
+    cli_teach.add_parser(sub, _model_args, _preset_arg)
+
     models = sub.add_parser(
         "models", help="models to learn with: download size, licence, memory, fit and time on this computer"
     )
@@ -135,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _train(args, store)
         if args.command == "write":
             return _write(args, store)
+        if args.command == "teach":
+            return cli_teach.run(args, store, parse_overrides(args.set))
         if args.command == "eval":
             return _eval(args)
         if args.command == "models":

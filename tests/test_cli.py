@@ -119,3 +119,26 @@ def test_profiles_versions_undo_and_pin(tiny_model_dir: Path, tmp_path: Path, ca
     assert ProfileStore().load("me").active_adapter_dir.name == older
     assert main(["profiles", "undo", "me"]) == EXIT_BAD_INPUT  # nothing earlier
     assert "no earlier learned style" in capsys.readouterr().err
+
+
+def test_teach_keeps_an_edit_from_files_and_updates_the_style(tiny_model_dir: Path, tmp_path: Path, capsys) -> None:
+    note = tmp_path / "note.txt"
+    note.write_text("hey all — the rota changes on monday (finally). onward, Maren", encoding="utf-8")
+    model = ["--model", str(tiny_model_dir), "--quantization", "none"]
+    tiny = ["--set", "sft_max_steps=1", "--set", "dpo_steps=0", "--set", "max_new_tokens=6"]
+    assert main(["train", "--profile", "me", str(note), *model, *tiny]) == EXIT_OK
+    draft, edited = tmp_path / "draft.txt", tmp_path / "edited.txt"
+    draft.write_text("Dear team, the rota will change on Monday.", encoding="utf-8")
+    edited.write_text("hey all — rota changes monday. onward, Maren", encoding="utf-8")
+    edit = ["--request", "the rota", "--draft", str(draft), "--edited", str(edited)]
+    assert main(["teach", "--profile", "me", *edit, "--later", *model]) == EXIT_OK
+    assert "1 edit(s) waiting" in capsys.readouterr().out
+    assert main(["teach", "--profile", "me", "--request", "x", "--draft", str(draft), "--edited", str(draft)]) == (
+        EXIT_BAD_INPUT
+    )
+    assert "same as the draft" in capsys.readouterr().err
+    before = ProfileStore().load("me").active_adapter_dir
+    assert main(["teach", "--profile", "me", *model, *tiny, "--set", "teach_steps=1"]) == EXIT_OK
+    profile = ProfileStore().load("me")
+    assert profile.active_adapter_dir != before and profile.waiting_edits() == []
+    assert profile.edits()[0].request == "Write a text about: the rota"

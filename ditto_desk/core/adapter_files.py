@@ -1,7 +1,8 @@
 """A profile's adapter folder, ``adapters/<stamp>/``: the PEFT files, our training log and a manifest.
 
     adapter_model.safetensors, adapter_config.json (PEFT), training-log.json,
-    manifest.json {"files": {name: {"size", "sha256"}}, "created": iso}
+    reference_model.safetensors (DITTO's frozen SFT reference, the same LoRA shape: what a taught update
+    trains against), manifest.json {"files": {name: {"size", "sha256"}}, "created": iso}
 
 The manifest is written last (sealing the folder) and checked on every load, so a folder that changed
 or was left incomplete is reported as damaged instead of being loaded into a model.
@@ -26,9 +27,10 @@ ADAPTER_WEIGHTS = "adapter_model.safetensors"
 ADAPTER_CONFIG = "adapter_config.json"
 TRAINING_LOG = "training-log.json"
 MANIFEST = "manifest.json"
+REFERENCE_WEIGHTS = "reference_model.safetensors"
 
-# Our own bookkeeping inside an adapter folder; everything else there is the PEFT adapter proper.
-BOOKKEEPING = {TRAINING_LOG, MANIFEST}
+# Our own files inside an adapter folder; everything else there is the PEFT adapter proper.
+BOOKKEEPING = {TRAINING_LOG, MANIFEST, REFERENCE_WEIGHTS}
 _HASH_CHUNK = 1 << 20
 
 

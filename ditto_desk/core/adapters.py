@@ -19,6 +19,7 @@ import torch
 from peft import get_peft_model_state_dict
 from safetensors.torch import save as safetensors_bytes
 
+from .adapter_files import ADAPTER_CONFIG, ADAPTER_WEIGHTS, REFERENCE_WEIGHTS
 from .atomic import atomic_write_bytes, atomic_write_json
 
 POLICY_ADAPTER = "default"  # the design's "ditto": SFT trains it, then DPO
@@ -136,9 +137,32 @@ def adapter_config(model: Any, adapter: str, base_name: str) -> dict[str, Any]:
     return json.loads(json.dumps(config, default=list))  # sets (target_modules) become lists
 
 
-def write_adapter(model: Any, adapter: str, base_name: str, folder: Path) -> None:
+def write_adapter(model: Any, adapter: str, base_name: str, folder: Path, reference: str | None = None) -> None:
     """One adapter as a standard PEFT folder (adapter_model.safetensors + adapter_config.json), each file
-    written atomically; plain ``peft`` loads it."""
+    written atomically; plain ``peft`` loads it. With ``reference``, that adapter's weights go beside it as
+    reference_model.safetensors (keyed as PEFT keys the adapter: :func:`load_reference` reads them back)."""
     folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(folder / "adapter_model.safetensors", safetensors_bytes(adapter_weights(model, adapter)))
-    atomic_write_json(folder / "adapter_config.json", adapter_config(model, adapter, base_name))
+    atomic_write_bytes(folder / ADAPTER_WEIGHTS, safetensors_bytes(adapter_weights(model, adapter)))
+    atomic_write_json(folder / ADAPTER_CONFIG, adapter_config(model, adapter, base_name))
+    if reference is not None:
+        atomic_write_bytes(folder / REFERENCE_WEIGHTS, safetensors_bytes(adapter_weights(model, reference)))
+
+
+def load_for_update(base_model: Any, folder: Path) -> tuple[Any, str]:
+    """A saved version ready for an update: its policy as the trainable adapter, its SFT reference as the
+    frozen one, whose fingerprint is returned for :func:`check_frozen`. A version saved before references
+    were kept has none: the policy itself, frozen as it is, is its reference then."""
+    from peft import PeftModel, set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    model = PeftModel.from_pretrained(base_model, str(folder), adapter_name=POLICY_ADAPTER, is_trainable=True)
+    if not (folder / REFERENCE_WEIGHTS).is_file():
+        return model, freeze_copy(model, POLICY_ADAPTER, REFERENCE_ADAPTER)
+    model.add_adapter(REFERENCE_ADAPTER, model.peft_config[POLICY_ADAPTER])
+    weights = load_file(str(folder / REFERENCE_WEIGHTS), device=str(next(model.parameters()).device))
+    result = set_peft_model_state_dict(model, weights, adapter_name=REFERENCE_ADAPTER)
+    if getattr(result, "unexpected_keys", None):
+        raise ReferenceChangedError(f"the saved reference does not fit the adapter ({result.unexpected_keys[0]})")
+    model.set_adapter(POLICY_ADAPTER)  # the active adapter trains, every other one is frozen
+    check_frozen(model, REFERENCE_ADAPTER)
+    return model, fingerprint(model, REFERENCE_ADAPTER)

@@ -44,6 +44,7 @@ class TrainingConfig:
     # A likelihood term on the chosen texts (trl's "sft" loss beside "sigmoid", as in RPO): keeps DPO from
     # pushing every likelihood down until the drafts slide into junk. 0 is plain DPO, as in the paper.
     rpo_alpha: float = 0.0
+    dpo_weight: float = 1.0  # DPO's own loss beside it: 0 leaves the likelihood term alone (for comparisons)
     # Stop DPO once a step's mean reward margin passes this (None: never), keeping the last policy within it:
     # the policy has moved that far from its reference and over-optimises from there on (a Gemma-3-270M's
     # margin went 4.2, 11.9, 1.3, 12.7, 5.5).
@@ -70,6 +71,11 @@ class TrainingConfig:
     # rates x tuned_width / width, as Adam's step is scaled for width in muP: the quick rates, tuned on the
     # 135M model (576 wide), sent a 0.63B model's DPO margin to +6.6 in three steps and then to -4.6.
     lr_tuned_width: int | None = None
+    # Teaching by editing (teach.py): an update from the current style is one round of this many DPO steps, in
+    # which (edited > draft) pairs of the edits not yet taught take this share of the pairs; the rest keep
+    # DITTO's expert / replay / inter-model shares.
+    teach_steps: int = 4
+    share_edit: float = 0.5
     seed: int = 42
 
     @property

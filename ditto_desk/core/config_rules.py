@@ -86,6 +86,7 @@ RULES: dict[str, Rule] = {
     "share_replay": _share(),
     "share_intermodel": _share(),
     "rpo_alpha": Rule(float, 0, 100),
+    "dpo_weight": Rule(float, 0, 100),
     "dpo_stop_margin": Rule(float, -1_000, 1_000, optional=True),
     "temperature": Rule(float, 0, 10, low_open=True),  # DITTO samples; 0 would be greedy, one sample per prompt
     "top_k": _count(0, 1_000_000),  # 0: no top-k
@@ -99,6 +100,8 @@ RULES: dict[str, Rule] = {
     "micro_batch_size": _count(1, 1024),
     "dpo_gradient_checkpointing": Rule(bool),
     "lr_tuned_width": Rule(int, 1, 1_000_000, optional=True),
+    "teach_steps": _count(1, 100_000),
+    "share_edit": _share(),
     "seed": _count(0, 2**32 - 1),
 }
 

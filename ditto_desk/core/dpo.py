@@ -71,6 +71,13 @@ def pairs_dataset(
     return Dataset.from_list(rows)
 
 
+def _losses(config: TrainingConfig) -> dict[str, Any]:
+    weighted = [(name, w) for name, w in (("sigmoid", config.dpo_weight), ("sft", config.rpo_alpha)) if w > 0]
+    if not weighted:
+        raise ValueError("DPO needs dpo_weight or rpo_alpha above 0")
+    return {"loss_type": [name for name, _ in weighted], "loss_weights": [w for _, w in weighted]}
+
+
 class DpoRounds:
     """One trl DPOTrainer, one optimizer and one schedule for every round; each round brings new pairs.
 
@@ -96,8 +103,7 @@ class DpoRounds:
             weight_decay=0.0,
             beta=config.beta,
             # DPO's sigmoid loss, plus the chosen texts' mean token NLL weighted by rpo_alpha when asked for.
-            loss_type=["sigmoid", "sft"] if config.rpo_alpha > 0 else ["sigmoid"],
-            loss_weights=[1.0, config.rpo_alpha] if config.rpo_alpha > 0 else None,
+            **_losses(config),
             max_length=None,
             precompute_ref_log_probs=False,
             remove_unused_columns=False,

@@ -304,5 +304,7 @@ class DittoRun:
 
     # ----- results -----
     def write_adapter(self, folder: Path) -> None:
-        """Write the policy as a standard PEFT adapter folder (adapter_model.safetensors + adapter_config.json)."""
-        write_adapter(self.model, POLICY_ADAPTER, self.loaded.name, folder)
+        """Write the policy as a standard PEFT adapter folder (adapter_model.safetensors + adapter_config.json),
+        with its frozen SFT reference beside it (the policy itself when no DPO ran: then it is SFT's)."""
+        reference = REFERENCE_ADAPTER if REFERENCE_ADAPTER in self.model.peft_config else POLICY_ADAPTER
+        write_adapter(self.model, POLICY_ADAPTER, self.loaded.name, folder, reference)

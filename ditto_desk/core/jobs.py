@@ -10,13 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .adapter_files import check_base_model
 from .config import TrainingConfig
 from .demos import Demonstration, split_new
 from .engine import DittoRun
 from .machine import fitted_config, this_machine
-from .models import LoadedModel, ModelSettings, load_model
+from .models import LoadedModel, ModelSettings, load_model, model_name
 from .profiles import Profile, ProfileError, ProfileStore
 from .progress import CancelToken, Phase, ProgressCallback, ProgressEvent, ignore_progress
+from .teach import TeachRun
 
 
 @dataclass(frozen=True)
@@ -68,24 +70,77 @@ def train_profile(
         config = fitted_config(loaded, machine, config, [d.text for d in demonstrations])
         run = DittoRun(loaded, demonstrations, config, progress, cancel)
         run.run()
-        cancel.raise_if_cancelled()
-        elapsed = time.monotonic() - start
-        progress(ProgressEvent(Phase.SAVE, "Saving the learned style…", fraction=1.0, elapsed_s=elapsed))
-        header = {
-            "phase": Phase.SUMMARY,
-            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "model": model_settings.to_json() | {"name": loaded.name, "quantization_used": loaded.quantization},
-            "device": loaded.device,
-            "machine": platform.machine(),
-            "config": run.config.to_json(),  # as used: scaled to the model's width
-            "demonstrations": len(demonstrations),
-            "phase_seconds": run.stats.phase_seconds,
-            "samples_drawn": run.stats.samples_drawn,
-            "samples_cut": run.stats.samples_cut,
-            "dpo_stopped_at_margin": run.stats.stopped_at_margin,
-        }
-        adapter_dir = profile.commit_adapter(run.write_adapter, [header, *run.stats.log])
+        adapter_dir = _commit(profile, run, model_settings, progress, start)
         added = _add_texts(profile, new_texts, replace) if new_texts or replace else []
+    return _summary(profile, run, adapter_dir, start, texts_added=len(added))
+
+
+def teach_profile(
+    store: ProfileStore,
+    profile_name: str,
+    model_settings: ModelSettings,
+    config: TrainingConfig,
+    progress: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
+    loaded: LoadedModel | None = None,
+) -> TrainingSummary:
+    """Update a profile's learned style from the edits it has not learned from yet (teach.py); the update
+    is committed as a new version, which one undo takes back. Like :func:`train_profile`, nothing on disk
+    changes unless the update finishes, and the profile is held meanwhile."""
+    cancel = cancel or CancelToken()
+    start = time.monotonic()
+    profile = store.load(profile_name)
+    with profile.training():
+        if profile.active_adapter_dir is None:
+            raise ValueError("Learn the style first (Learn my style); then correct its drafts to teach it.")
+        waiting = profile.waiting_edits()
+        if not waiting:
+            raise ValueError("There is no new edit to teach: correct a draft in Compose first.")
+        earlier = [e for e in profile.edits() if e not in waiting]
+        adapter_dir = profile.active_adapter_dir
+        check_base_model(adapter_dir, model_name(model_settings.model))
+        profile.verify()
+        progress(ProgressEvent(Phase.LOAD, "Preparing the model…"))
+        loaded = loaded or load_model(model_settings, progress, cancel)
+        cancel.raise_if_cancelled()
+        texts = [d.text for d in profile.demonstrations] + [e.edited for e in waiting + earlier]
+        config = fitted_config(loaded, this_machine(loaded, measure=False), config, texts)
+        run = TeachRun(loaded, profile.demonstrations, waiting, earlier, adapter_dir, config, progress, cancel)
+        run.run()
+        committed = _commit(profile, run, model_settings, progress, start, taught_edits=len(waiting))
+        try:
+            profile.mark_taught(waiting, committed.name)
+        except ProfileError as exc:
+            raise ProfileError(f"The update was learned and saved, but {exc}", exc.path) from exc
+    return _summary(profile, run, committed, start)
+
+
+def _commit(
+    profile: Profile, run: DittoRun, settings: ModelSettings, progress: ProgressCallback, start: float, **extra: int
+) -> Path:
+    """Save the run's adapter as the profile's new version, with a summary heading its training log."""
+    run.cancel.raise_if_cancelled()
+    loaded = run.loaded
+    elapsed = time.monotonic() - start
+    progress(ProgressEvent(Phase.SAVE, "Saving the learned style…", fraction=1.0, elapsed_s=elapsed))
+    header = {
+        "phase": Phase.SUMMARY,
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "model": settings.to_json() | {"name": loaded.name, "quantization_used": loaded.quantization},
+        "device": loaded.device,
+        "machine": platform.machine(),
+        "config": run.config.to_json(),  # as used: scaled to the model's width
+        "demonstrations": run.n_demos,
+        **extra,
+        "phase_seconds": run.stats.phase_seconds,
+        "samples_drawn": run.stats.samples_drawn,
+        "samples_cut": run.stats.samples_cut,
+        "dpo_stopped_at_margin": run.stats.stopped_at_margin,
+    }
+    return profile.commit_adapter(run.write_adapter, [header, *run.stats.log])
+
+
+def _summary(profile: Profile, run: DittoRun, adapter_dir: Path, start: float, texts_added: int = 0) -> TrainingSummary:
     losses = [entry["loss"] for entry in run.stats.log if "loss" in entry]
     return TrainingSummary(
         profile=profile.name,
@@ -95,8 +150,8 @@ def train_profile(
         samples_drawn=run.stats.samples_drawn,
         samples_cut=run.stats.samples_cut,
         final_loss=losses[-1] if losses else None,
-        model=loaded.describe(),
-        texts_added=len(added),
+        model=run.loaded.describe(),
+        texts_added=texts_added,
     )
 
 

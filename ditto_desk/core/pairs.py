@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from .sampling import Sample
 
 EXPERT, REPLAY, INTER_MODEL = "expert", "replay", "inter_model"
-KINDS = (EXPERT, REPLAY, INTER_MODEL)
+EDIT = "edit"  # a taught edit: the user's edited text > the draft it corrected (teach.py)
+KINDS = (EXPERT, REPLAY, INTER_MODEL, EDIT)
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,26 @@ def build_round_pairs(
                 older, newer = sorted(rng.sample(rounds, 2))
                 chosen = rng.choice(pool.rounds[newer][e]).ids
                 pairs.append(Pair(e, chosen, rng.choice(pool.rounds[older][e]).ids, kind))
+    rng.shuffle(pairs)
+    return pairs
+
+
+def pairs_in_shares(
+    rng: random.Random, candidates: dict[str, Sequence[Pair]], n_pairs: int, shares: dict[str, float]
+) -> list[Pair]:
+    """``n_pairs`` pairs drawn from each kind's candidates in the given shares, shuffled. Each kind cycles
+    through its candidates in a shuffled order, so each is used before any is used twice; a kind without
+    candidates hands its share to the others."""
+    usable = {kind: share for kind, share in shares.items() if share > 0 and candidates.get(kind)}
+    if not usable:
+        raise ValueError("no pairs to train on")
+    pairs: list[Pair] = []
+    for kind, count in split_by_shares(n_pairs, usable).items():
+        pool = list(candidates[kind])
+        for i in range(count):
+            if i % len(pool) == 0:
+                rng.shuffle(pool)
+            pairs.append(pool[i % len(pool)])
     rng.shuffle(pairs)
     return pairs
 

@@ -1,5 +1,5 @@
 """One loaded profile: reading its folder, saving its texts and settings, committing a trained adapter,
-and going back to an earlier one.
+going back to an earlier one, and keeping the drafts the user corrected (profile_edits.py).
 
 A new adapter becomes active only when profile.json is atomically replaced to point at it: the single
 commit point. Before it, any failure or interrupt removes the new folder and leaves the old profile;
@@ -24,6 +24,7 @@ from typing import Any
 from .adapter_files import ADAPTERS_DIR, check_adapter, check_written, seal
 from .atomic import atomic_write_json, fsync_dir, is_disk_full
 from .demos import Demonstration, split_new
+from .profile_edits import EDITS_FILE, Edit, check_edit, edits_json, load_edits
 from .profile_io import ProfileError, describe, parse_json, read_json
 from .profile_lock import ProfileLock
 
@@ -268,6 +269,32 @@ class Profile:
         self._meta = meta
         self.active_adapter_dir = final
         self.training_log = log
+
+    # -- taught edits ------------------------------------------------------------------------------
+
+    def edits(self) -> list[Edit]:
+        """Every edit the profile keeps, oldest first, read from disk (another window may have added one)."""
+        return load_edits(self.path / EDITS_FILE, self.name)
+
+    def waiting_edits(self) -> list[Edit]:
+        """The edits the current style has not learned from yet."""
+        current = self.active_adapter_dir.name if self.active_adapter_dir else None
+        return [e for e in self.edits() if e.waiting(current)]
+
+    def add_edit(self, request: str, draft: str, edited: str) -> Edit:
+        """Keep a corrected draft to teach with; one that changes nothing is refused (ValueError says why)."""
+        check_edit(request, draft, edited)
+        edit = Edit(request.strip(), draft.strip(), edited.strip(), now_iso())
+        with self._lock.held(wait=COMMIT_WAIT_S):
+            self._write_json(self.path / EDITS_FILE, edits_json([*self.edits(), edit]), "the edit")
+        return edit
+
+    def mark_taught(self, taught: Iterable[Edit], version: str) -> None:
+        """Record that the update committed as ``version`` learned from ``taught``."""
+        keys = {e.key for e in taught}
+        with self._lock.held(wait=COMMIT_WAIT_S):
+            edits = [e.taught(version) if e.key in keys else e for e in self.edits()]
+            self._write_json(self.path / EDITS_FILE, edits_json(edits), "which edits were taught")
 
     # -- versions ----------------------------------------------------------------------------------
 

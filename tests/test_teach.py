@@ -1,0 +1,110 @@
+"""Teaching by editing: corrected drafts are kept, become pairs, and an update is a version like any other."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from ditto_desk.core.adapter_files import ADAPTER_WEIGHTS, REFERENCE_WEIGHTS
+from ditto_desk.core.jobs import teach_profile, train_profile
+from ditto_desk.core.profiles import ProfileStore
+from ditto_desk.core.progress import Cancelled, CancelToken, ProgressEvent
+
+EDITS = [
+    ("Write an email about: the offsite", "Dear all, the offsite is on Friday.", "hey all — offsite's friday, snacks!"),
+    ("Write an email about: the build", "The build is broken.", "heads up — build's red again, looking into it"),
+]
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def trained(tiny_settings, tiny_config, sample_demos) -> ProfileStore:
+    store = ProfileStore()
+    store.create("me").save_demonstrations(sample_demos[:2])
+    train_profile(store, "me", tiny_settings, tiny_config)
+    return store
+
+
+def test_an_edit_that_changes_nothing_is_not_kept(trained) -> None:
+    profile = trained.load("me")
+    for edited in ("Dear all, the offsite is on Friday.", "  Dear all,\n the offsite   is on Friday. ", ""):
+        with pytest.raises(ValueError, match="same as the draft|change something"):
+            profile.add_edit("Write an email about: x", "Dear all, the offsite is on Friday.", edited)
+    assert profile.edits() == []
+    profile.add_edit(*EDITS[0])
+    assert [e.edited for e in trained.load("me").edits()] == [EDITS[0][2]]
+
+
+def test_an_update_trains_on_the_edits_and_keeps_the_sft_reference(trained, tiny_settings, tiny_config) -> None:
+    profile = trained.load("me")
+    before = profile.active_adapter_dir
+    for edit in EDITS:
+        profile.add_edit(*edit)
+    assert len(profile.waiting_edits()) == 2
+
+    summary = teach_profile(trained, "me", tiny_settings, tiny_config.with_overrides(teach_steps=2))
+
+    profile = trained.load("me")
+    assert summary.adapter_dir == profile.active_adapter_dir != before
+    assert profile.versions()[:2] == [summary.adapter_dir.name, before.name]
+    assert profile.waiting_edits() == [] and all(e.taught_in == summary.adapter_dir.name for e in profile.edits())
+    # The update trained against the reference SFT made, not against the adapter it started from.
+    old_ref, new_ref = (load_file(str(d / REFERENCE_WEIGHTS)) for d in (before, summary.adapter_dir))
+    assert old_ref.keys() == new_ref.keys() and all(torch.equal(old_ref[k], new_ref[k]) for k in old_ref)
+    old, new = (load_file(str(d / ADAPTER_WEIGHTS)) for d in (before, summary.adapter_dir))
+    assert any(not torch.equal(old[k], new[k]) for k in old), "the update moved the policy"
+    header, *log = profile.training_log
+    assert header["taught_edits"] == 2
+    steps = [entry for entry in log if entry.get("phase") == "dpo"]
+    assert len(steps) == 2 and sum(entry["pairs"]["edit"] for entry in steps) > 0
+
+    # Undo gives back the adapter from before the update, bit for bit, and its edits wait to be taught again.
+    assert profile.undo() == before.name
+    assert trained.load("me").active_adapter_dir == before
+    assert len(trained.load("me").waiting_edits()) == 2
+
+
+def test_a_cancelled_update_changes_nothing(trained, tiny_settings, tiny_config) -> None:
+    trained.load("me").add_edit(*EDITS[0])
+    before = snapshot(trained.root / "me")
+    cancel = CancelToken()
+
+    def cancel_in_dpo(event: ProgressEvent) -> None:
+        if event.phase == "dpo":
+            cancel.cancel()
+
+    with pytest.raises(Cancelled):
+        teach_profile(trained, "me", tiny_settings, tiny_config, cancel_in_dpo, cancel)
+    assert snapshot(trained.root / "me") == before
+
+
+def test_teaching_needs_a_learned_style_and_a_new_edit(trained, tiny_settings, tiny_config) -> None:
+    with pytest.raises(ValueError, match="no new edit"):
+        teach_profile(trained, "me", tiny_settings, tiny_config)
+    trained.create("new")
+    with pytest.raises(ValueError, match="Learn the style first"):
+        teach_profile(trained, "new", tiny_settings, tiny_config)
+
+
+def test_a_version_saved_before_references_were_kept_is_its_own_reference(trained, tiny_settings, tiny_config) -> None:
+    """Profiles trained before this change have no reference file: the update runs against the adapter."""
+    profile = trained.load("me")
+    folder = profile.active_adapter_dir
+    (folder / REFERENCE_WEIGHTS).unlink()
+    manifest = folder / "manifest.json"
+    import json
+
+    data = json.loads(manifest.read_text())
+    del data["files"][REFERENCE_WEIGHTS]
+    manifest.write_text(json.dumps(data))
+    profile.add_edit(*EDITS[1])
+    summary = teach_profile(trained, "me", tiny_settings, tiny_config.with_overrides(teach_steps=1))
+    reference = load_file(str(summary.adapter_dir / REFERENCE_WEIGHTS))
+    adapter = load_file(str(folder / ADAPTER_WEIGHTS))
+    assert all(torch.equal(reference[k], adapter[k]) for k in adapter)
