@@ -142,3 +142,6 @@ def test_teach_keeps_an_edit_from_files_and_updates_the_style(tiny_model_dir: Pa
     profile = ProfileStore().load("me")
     assert profile.active_adapter_dir != before and profile.waiting_edits() == []
     assert profile.edits()[0].request == "Write a text about: the rota"
+    capsys.readouterr()
+    assert main(["profiles", "history", "me"]) == EXIT_OK
+    assert "taught 1 edit" in capsys.readouterr().out.splitlines()[0]

@@ -23,6 +23,7 @@ class LearnedVersion:
     finished: str | None = None  # ISO time the training ended
     model: str | None = None
     texts: int | None = None
+    taught_edits: int | None = None  # an update from edits (teach.py), not a training from scratch
     seconds: float | None = None
     last_sft_loss: float | None = None
     last_dpo_margin: float | None = None
@@ -35,10 +36,15 @@ class LearnedVersion:
         head = self.version + (f" ({', '.join(marks)})" if marks else "")
         if self.problem:
             return f"{head}: {self.problem}"
-        phrase = f"learned {self.finished or 'at an unknown time'}"
+        what = (
+            f"taught {self.taught_edits} edit{'' if self.taught_edits == 1 else 's'}"
+            if self.taught_edits
+            else "learned"
+        )
+        phrase = f"{what} {self.finished or 'at an unknown time'}"
         if self.model:
             phrase += f" with {self.model}"
-        if self.texts is not None:
+        if self.texts is not None and not self.taught_edits:
             phrase += f" from {self.texts} text{'' if self.texts == 1 else 's'}"
         if self.seconds is not None:
             phrase += f" in {self.seconds:.0f} s"
@@ -78,6 +84,7 @@ def _summary(log: list[dict[str, Any]]) -> dict[str, Any]:
         "finished": header.get("finished") if isinstance(header.get("finished"), str) else None,
         "model": model.get("name") if isinstance(model.get("name"), str) else None,
         "texts": header.get("demonstrations") if isinstance(header.get("demonstrations"), int) else None,
+        "taught_edits": header.get("taught_edits") if isinstance(header.get("taught_edits"), int) else None,
         "seconds": sum(v for v in seconds.values() if _number(v)) if isinstance(seconds, dict) else None,
         "last_sft_loss": sft[-1] if sft else None,
         "last_dpo_margin": dpo[-1] if dpo else None,
