@@ -39,9 +39,14 @@ from .progress import CancelToken, Phase, ProgressCallback, ProgressClock, ignor
 from .sampling import Sample
 from .segments import Example
 
+# Edits taught before that an update replays: the newest ones. Each costs a sample and two scored texts per
+# update, so a profile taught hundreds of edits would otherwise update ever more slowly.
+REPLAYED_EDITS = 8
+
 
 class TeachRun(DittoRun):
-    """One update from ``new_edits`` (and ``earlier_edits``, replayed) on top of the adapter in ``adapter_dir``."""
+    """One update from ``new_edits`` (and the newest ``earlier_edits``, replayed) on top of the adapter in
+    ``adapter_dir``."""
 
     def __init__(
         self,
@@ -62,7 +67,7 @@ class TeachRun(DittoRun):
         self.n_demo_examples = len(self.examples)
         self.drafts: list[tuple[int, ...]] = []  # per edit, in the order new_edits + earlier_edits
         self.n_new = len(new_edits)
-        for k, edit in enumerate([*new_edits, *earlier_edits]):
+        for k, edit in enumerate([*new_edits, *earlier_edits[-REPLAYED_EDITS:]]):
             prompt = encode_prompt(self.tokenizer, edit.request)
             room = max(self.config.max_length - len(prompt), 1)
             edited = encode_response(self.tokenizer, edit.edited, room)
