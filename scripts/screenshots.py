@@ -6,7 +6,8 @@ Run on a virtual display::
 
 States: 01 empty, 02 texts added (with one refused file), 03 training in progress, 04 compose with a
 draft beside the base model's answer, 05 the same in a dark palette, 06 Settings with the recommended models
-and what each would take on this computer. Profiles and settings go to a
+and what each would take on this computer, 07 teach by editing (a corrected draft ready to Teach, one edit
+kept with Save edit waiting), 08 the "Taught edits…" history with a word diff. Profiles and settings go to a
 temporary DITTO_DESK_HOME; the bundled model's cache is the user's (converted once if needed).
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 import time
@@ -23,6 +25,18 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = sorted(p for p in (REPO / "resources" / "samples").iterdir() if p.name != "README.md")
 REQUEST = "An email to the team moving Friday's retro to Monday at 10"
+SECOND_REQUEST = "An email to the team asking for their holiday dates before the end of the month"
+
+
+def in_her_words(draft: str) -> str:
+    """Correct a draft as the samples' author would: her greeting, a line of her own, her sign-off."""
+    lines = draft.strip().splitlines()
+    if lines and re.match(r"(hi|hello|hey|dear)\b", lines[0].strip(), re.IGNORECASE):
+        lines = lines[1:]
+    while lines and len(lines[-1].split()) <= 3:  # its sign-off (and blank lines before it)
+        lines.pop()
+    body = "\n".join(lines).strip()
+    return f"hey all —\n\n{body}\n\nShout if any of this doesn't work for you.\n\nonward,\nMaren"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
     from PySide6.QtGui import QDropEvent
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QWidget
 
     from ditto_desk.core.app_settings import AppSettings, save_settings
     from ditto_desk.core.config import preset
@@ -68,9 +82,9 @@ def main(argv: list[str] | None = None) -> int:
             app.processEvents()
             time.sleep(0.02)
 
-    def shot(name: str) -> None:
+    def shot(name: str, widget: QWidget | None = None) -> None:
         path = args.out / name
-        window.grab().save(str(path), "PNG")
+        (widget or window).grab().save(str(path), "PNG")
         print(f"{path.relative_to(REPO) if path.is_relative_to(REPO) else path}: {path.stat().st_size // 1024} KB")
 
     wait(lambda: window.model_host.state in ("ready", "failed"), 300, "the model to load")
@@ -98,9 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = SettingsDialog(window.session.settings, window, window.catalog_estimates())
     settings.show()
     wait(lambda: True, 1, "")
-    path = args.out / "06-settings-models.png"
-    settings.grab().save(str(path), "PNG")
-    print(f"{path.relative_to(REPO) if path.is_relative_to(REPO) else path}: {path.stat().st_size // 1024} KB")
+    shot("06-settings-models.png", settings)
     settings.close()
 
     learn = window.learn
@@ -121,9 +133,30 @@ def main(argv: list[str] | None = None) -> int:
     wait(lambda: not compose.writing, 600, "the draft")
     shot("04-compose.png")
 
+    light = app.palette()
     app.setPalette(dark_palette())
     wait(lambda: True, 1, "")
     shot("05-compose-dark.png")
+    app.setPalette(light)
+
+    # Teach by editing: the first draft corrected and kept with Save edit, a second one corrected, ready to Teach.
+    bar = compose.teach_bar
+    compose.output.setPlainText(in_her_words(compose.output.toPlainText()))
+    bar.save()
+    compose.compare.setChecked(False)
+    compose.request.setPlainText(SECOND_REQUEST)
+    compose.write()
+    wait(lambda: not compose.writing, 600, "the second draft")
+    compose.output.setPlainText(in_her_words(compose.output.toPlainText()))
+    if not (bar.teach_button.isEnabled() and bar.waiting == 1):
+        raise SystemExit("the teach bar is not ready to teach: " + bar.waiting_label.text())
+    shot("07-teach.png")
+    bar.save()
+    bar.show_history()
+    assert bar.dialog is not None
+    wait(lambda: bar.dialog.isVisible(), 10, "the edits dialog")
+    shot("08-edits.png", bar.dialog)
+    bar.dialog.close()
     window.ask_before_closing = False
     window.close()
     return 0

@@ -80,6 +80,26 @@ def train(store: ProfileStore, profile: str, model_json: dict[str, str], config:
     return job
 
 
+def teach(store: ProfileStore, profile: str, model_json: dict[str, str], config: TrainingConfig) -> JobFn:
+    """Update the profile's learned style from its edits waiting to be taught; returns the core
+    ``TrainingSummary``. Like :func:`train`: a cancelled or failed update leaves the profile as it was."""
+
+    def job(progress: ProgressCallback, cancel: CancelToken) -> Any:
+        with long_lived_objects():
+            from ditto_desk.core.jobs import teach_profile
+            from ditto_desk.core.models import ModelSettings
+
+        return teach_profile(store, profile, ModelSettings.from_json(model_json), config, progress, cancel)
+
+    return job
+
+
+def model_request(profile: Profile | None, typed: str) -> str:
+    """The request the model is given for what the user typed (worded like the profile's training prompts).
+    A draft answers this request, so an edit of that draft is kept with it, not with the typed words."""
+    return as_request(typed, [d.prompt for d in profile.demonstrations] if profile is not None else [])
+
+
 def write(
     writer: Any,
     profile: Profile | None,
@@ -90,7 +110,7 @@ def write(
 ) -> Callable[[ProgressCallback, CancelToken], Iterator[tuple[str, str]]]:
     """Stream a draft as ("styled", piece) items, then, if ``compare``, the base model's as ("base", piece)."""
     adapter_dir = profile.active_adapter_dir if profile is not None else None
-    request = as_request(request, [d.prompt for d in profile.demonstrations] if profile is not None else [])
+    request = model_request(profile, request)
 
     def job(progress: ProgressCallback, cancel: CancelToken) -> Iterator[tuple[str, str]]:
         from ditto_desk.core.generate import WriteOptions

@@ -1,5 +1,6 @@
 """Step 3: compose. A request, a draft streamed piece by piece in the learned style, Stop, Write again,
-Copy, and optionally the base model's answer beside it."""
+Copy, and optionally the base model's answer beside it. Under the draft, the teach bar (teach_bar.py):
+correct the draft in place and teach the style with the edit."""
 
 from __future__ import annotations
 
@@ -25,10 +26,15 @@ from ditto_desk.bridge.workers import Job
 from ditto_desk.core.app_settings import MAX_NEW_TOKENS, MAX_TEMPERATURE, MIN_NEW_TOKENS, MIN_TEMPERATURE
 from ditto_desk.ui.model_host import FAILED, LOADING, ModelHost
 from ditto_desk.ui.session import Session
+from ditto_desk.ui.teach_bar import TeachBar
+
+DONE = "Done. Edit the draft, write again, or copy it."
+DONE_LEARNED = "Done. Correct the draft and press Teach to teach your style, write again, or copy it."
 
 
 class ComposePage(QWidget):
     message = Signal(str)
+    teach_requested = Signal()  # the teach bar kept an edit: the window runs the update
 
     def __init__(self, session: Session, model_host: ModelHost) -> None:
         super().__init__()
@@ -103,6 +109,10 @@ class ComposePage(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.styled_box, self.output = self._output_box("In your style", "draft")
         self.base_box, self.base_output = self._output_box("Base model, without your style", "baseDraft")
+        self.teach_bar = TeachBar(self.session, self.output)
+        self.teach_bar.message.connect(self._teach_message)
+        self.teach_bar.teach_requested.connect(self.teach_requested)
+        self.styled_box.layout().addWidget(self.teach_bar)
         self.splitter.addWidget(self.styled_box)
         self.splitter.addWidget(self.base_box)
         self.splitter.setChildrenCollapsible(False)
@@ -116,7 +126,7 @@ class ComposePage(QWidget):
         inner = QVBoxLayout(box)
         editor = QPlainTextEdit()
         editor.setObjectName(name)
-        editor.setPlaceholderText("The draft appears here as it is written. You can edit it.")
+        editor.setPlaceholderText("The draft appears here as it is written. Once it is done you can edit it.")
         inner.addWidget(editor)
         return box, editor
 
@@ -171,6 +181,7 @@ class ComposePage(QWidget):
         profile = self.session.profile
         adapter = profile.active_adapter_dir if profile is not None else None
         compare = self.compare.isChecked()
+        self.teach_bar.forget()
         self.output.clear()
         self.base_output.clear()
         if compare and adapter is None:
@@ -181,13 +192,27 @@ class ComposePage(QWidget):
             tasks.write(writer, profile, request, self.length.value(), self.temperature.value(), compare),
             "Could not write the draft",
         )
+        # An edit is kept with the request the draft answered: the model's wording of it, not the typed one.
+        answered = tasks.model_request(profile, request) if profile is not None and adapter is not None else None
+        name = profile.name if profile is not None else ""
         job.item.connect(self._piece)
-        job.finished.connect(lambda _: self.status.setText("Done. Edit the draft, write again, or copy it."))
-        job.cancelled.connect(lambda: self.status.setText("Stopped."))
+        job.finished.connect(lambda _: self._written(name, answered, DONE_LEARNED if answered else DONE))
+        job.cancelled.connect(lambda: self._written(name, answered, "Stopped."))
         job.failed.connect(lambda exc, _: self.status.setText("Writing failed (see the message)."))
         job.ended.connect(self._ended)
         self.job = job.start()
+        self.output.setReadOnly(True)  # the draft must be exactly what the model wrote until it ends
+        self.teach_bar.set_writing(True)
         self._update_buttons()
+
+    def _written(self, profile: str, answered: str | None, status: str) -> None:
+        self.status.setText(status)
+        if answered is not None:  # only a draft in the learned style can teach it (a stopped one too)
+            self.teach_bar.remember(profile, answered, self.output.toPlainText())
+
+    def _teach_message(self, text: str) -> None:
+        self.status.setText(text)
+        self.message.emit(text)
 
     def _piece(self, item: tuple[str, str]) -> None:
         target, piece = item
@@ -200,6 +225,8 @@ class ComposePage(QWidget):
 
     def _ended(self) -> None:
         self.job = None
+        self.output.setReadOnly(False)
+        self.teach_bar.set_writing(False)
         self.write_button.setText("Write again")
         self._update_buttons()
 

@@ -1,5 +1,6 @@
 """Step 2: "Learn my style". Runs DITTO on the open profile as a background job, with the phase, a
-progress bar with elapsed time and ETA, a live plot, and a Cancel that keeps the previous style."""
+progress bar with elapsed time and ETA, a live plot, and a Cancel that keeps the previous style. An update
+from the drafts corrected in Compose (teach by editing) runs here too, the same way: one run at a time."""
 
 from __future__ import annotations
 
@@ -34,6 +35,11 @@ PHASE_TITLES = {  # when an event comes without a message of its own
 }
 # Getting the model ready often reports no fraction: the bar is then left alone, not reset to 0.
 _MODEL_PHASES = (Phase.DOWNLOAD, Phase.CONVERT, Phase.LOAD)
+LEARN, TEACH = "learn", "teach"  # what the page runs: DITTO on the texts, or an update from the edits
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def describe_training(log: list[dict]) -> str:
@@ -48,7 +54,10 @@ def describe_training(log: list[dict]) -> str:
         when = "earlier"
     demos = header.get("demonstrations")
     model = (header.get("model") or {}).get("name", "the model")
-    texts = f" from {demos} text{'' if demos == 1 else 's'}" if isinstance(demos, int) else ""
+    edits = header.get("taught_edits")
+    if isinstance(edits, int):
+        return f"Style updated on {when} from {_plural(edits, 'edit')} of its drafts with {model}."
+    texts = f" from {_plural(demos, 'text')}" if isinstance(demos, int) else ""
     return f"Style learned on {when}{texts} with {model}."
 
 
@@ -61,7 +70,8 @@ class LearnPage(QWidget):
         self.session = session
         self.model_host = model_host
         self.job: Job | None = None
-        self.pending = False  # Learn was pressed while the compose model was still loading
+        self.kind = LEARN  # what the current (or last) run is
+        self.pending = False  # Learn or Teach was pressed while the compose model was still loading
         self.ready_check: Callable[[], bool] = lambda: True
         self.before_start: Callable[[], None] = lambda: None
         self._build()
@@ -141,7 +151,12 @@ class LearnPage(QWidget):
 
     @property
     def training(self) -> bool:
+        """A learning or an update is running (or waiting for the model): only one at a time."""
         return self.job is not None or self.pending
+
+    @property
+    def activity(self) -> str:
+        return "Teaching" if self.kind == TEACH else "Learning"
 
     def refresh(self) -> None:
         profile = self.session.profile
@@ -204,11 +219,23 @@ class LearnPage(QWidget):
     # -- running -----------------------------------------------------------------------------------
 
     def start(self) -> None:
+        """Learn the style from the profile's texts."""
         if self.training or self.session.profile is None or not self.ready_check():
             return
-        if not self._enough_memory():
+        if self._enough_memory():
+            self._begin(LEARN)
+
+    def teach(self) -> None:
+        """Update the learned style from the edits waiting to be taught (kept in Compose)."""
+        profile = self.session.profile
+        if self.training or profile is None or not profile.has_adapter:
             return
-        self.before_start()
+        if self._enough_memory():
+            self._begin(TEACH)
+
+    def _begin(self, kind: str) -> None:
+        self.kind = kind
+        self.before_start()  # the update learns from the texts too: edits in progress reach the file first
         self.session.set_training(True)
         self.plot.clear()
         self.progress.setValue(0)
@@ -231,7 +258,8 @@ class LearnPage(QWidget):
         self.pending = False
         if state == FAILED:
             # Training would load the same model and fail the same way: one dialog about it is enough.
-            self.phase_label.setText("Training did not start: the model could not be loaded (see Settings).")
+            what = "The update" if self.kind == TEACH else "Training"
+            self.phase_label.setText(f"{what} did not start: the model could not be loaded (see Settings).")
             self._ended()
         else:
             self._launch()
@@ -240,11 +268,11 @@ class LearnPage(QWidget):
         profile = self.session.profile
         assert profile is not None
         self.phase_label.setText("Starting…")
+        # The update uses the model and the preset that learning uses.
+        make, title = (tasks.teach, "The update stopped") if self.kind == TEACH else (tasks.train, "Training stopped")
         job = Job(
-            tasks.train(
-                self.session.store, profile.name, self.session.settings.model_json(), self.session.training_config()
-            ),
-            "Training stopped",
+            make(self.session.store, profile.name, self.session.settings.model_json(), self.session.training_config()),
+            title,
         )
         job.progress.connect(self.on_progress)
         job.finished.connect(self._finished)
@@ -285,20 +313,30 @@ class LearnPage(QWidget):
 
     def _finished(self, summary: object) -> None:
         self.progress.setValue(1000)
-        seconds = getattr(summary, "seconds", 0.0)
+        seconds = format_duration(getattr(summary, "seconds", 0.0))
         self.phase_label.setText("Done.")
-        self.result_label.setText(f"Learned your style in {format_duration(seconds)}. Try it in Compose.")
+        if self.kind == TEACH:
+            self.result_label.setText(
+                f"Updated your style from your edits in {seconds}. Try it in Compose; "
+                "“Undo last learning” takes the update back."
+            )
+            self.compose_button.setText("Back to Compose →")
+            self.message.emit("Your style was updated from your edits and saved.")
+        else:
+            self.result_label.setText(f"Learned your style in {seconds}. Try it in Compose.")
+            self.compose_button.setText("Next: Compose →")
+            self.message.emit("Your style was learned and saved.")
         self.compose_button.show()
-        self.message.emit("Your style was learned and saved.")
-        self.session.reload_profile()  # picks up the new adapter
+        self.session.reload_profile()  # picks up the new adapter (and, after an update, the edits taught)
 
     def _cancelled(self) -> None:
         profile = self.session.profile
-        kept = (
-            "Cancelled — your previous style was kept unchanged."
-            if profile is not None and profile.has_adapter
-            else "Cancelled — nothing was saved; this profile still has no learned style."
-        )
+        if self.kind == TEACH:
+            kept = "Update cancelled; nothing changed."
+        elif profile is not None and profile.has_adapter:
+            kept = "Cancelled — your previous style was kept unchanged."
+        else:
+            kept = "Cancelled — nothing was saved; this profile still has no learned style."
         self.phase_label.setText(kept)
         self.progress.setValue(0)
         self.time_label.clear()
@@ -306,7 +344,8 @@ class LearnPage(QWidget):
 
     def _failed(self, exc: BaseException, trace: str) -> None:
         # The dialog with the cause and the next step comes from the error hub; this line stays behind.
-        self.phase_label.setText(f"Training stopped: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+        what = "The update stopped" if self.kind == TEACH else "Training stopped"
+        self.phase_label.setText(f"{what}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
         self.progress.setValue(0)
         self.time_label.clear()
 

@@ -96,6 +96,7 @@ class MainWindow(QMainWindow):
         self.demos.changed.connect(self.learn.refresh)  # readiness, and the estimate for these texts
         self.demos.next_requested.connect(lambda: self.tabs.setCurrentIndex(LEARN_TAB))
         self.learn.compose_requested.connect(lambda: self.tabs.setCurrentIndex(COMPOSE_TAB))
+        self.compose.teach_requested.connect(self.teach)
         self.learn.progress.valueChanged.connect(self._training_status)
         self.session.training_changed.connect(self._training_changed)
         self.session.profile_changed.connect(self._title)
@@ -128,6 +129,11 @@ class MainWindow(QMainWindow):
     def learn_shortcut(self) -> None:
         self.tabs.setCurrentIndex(LEARN_TAB)
         self.learn.start()
+
+    def teach(self) -> None:
+        """Run the update from the edits kept in Compose on the Learn page: its progress, plot and Cancel."""
+        self.tabs.setCurrentIndex(LEARN_TAB)
+        self.learn.teach()
 
     def write_shortcut(self) -> None:
         self.tabs.setCurrentIndex(COMPOSE_TAB)
@@ -218,7 +224,8 @@ class MainWindow(QMainWindow):
 
     def _training_status(self, *_: object) -> None:
         running = self.session.training
-        self.training_label.setText(f"Learning: {self.learn.progress.value() // 10}%" if running else "")
+        progress = f"{self.learn.activity}: {self.learn.progress.value() // 10}%"
+        self.training_label.setText(progress if running else "")
 
     # -- dialogs -----------------------------------------------------------------------------------
 
