@@ -36,6 +36,7 @@ TMP_PREFIX = ".tmp-"
 # A commit takes seconds; a commit that finds the profile held longer than this (a training run in
 # another window) is refused rather than left waiting.
 COMMIT_WAIT_S = 30.0
+EDIT_WAIT_S = 3.0  # keeping an edit runs on the window's own thread: a busy profile is said, not waited for
 KEPT_VERSIONS = 5  # unpinned adapter versions kept, the current one among them
 _UNREADABLE = object()
 
@@ -285,7 +286,7 @@ class Profile:
         """Keep a corrected draft to teach with; one that changes nothing is refused (ValueError says why)."""
         check_edit(request, draft, edited)
         edit = Edit(request.strip(), draft.strip(), edited.strip(), now_iso())
-        with self._lock.held(wait=COMMIT_WAIT_S):
+        with self._lock.held(wait=EDIT_WAIT_S):
             self._write_json(self.path / EDITS_FILE, edits_json([*self.edits(), edit]), "the edit")
         return edit
 
