@@ -469,6 +469,17 @@ def test_undo_brings_back_the_previous_style_bit_for_bit(store: ProfileStore, tr
     assert store.load("Alice").active_adapter_dir == second
 
 
+def test_undo_goes_back_to_what_the_version_was_made_from(store: ProfileStore, trained: Profile) -> None:
+    """Learn, update, undo, update again, undo: back to the first style, not to the update undone before."""
+    first = trained.active_adapter_dir
+    assert first is not None
+    undone = trained.commit_adapter(adapter_writer(2.0), [{"step": 2}])
+    assert trained.undo() == first.name
+    trained.commit_adapter(adapter_writer(3.0), [{"step": 3}])
+    assert undone.name in trained.versions()
+    assert store.load("Alice").undo() == first.name
+
+
 def test_the_newest_versions_and_the_pinned_ones_are_kept(store: ProfileStore, trained: Profile) -> None:
     from ditto_desk.core.profile_folder import KEPT_VERSIONS
 

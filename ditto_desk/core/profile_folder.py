@@ -25,7 +25,7 @@ from .adapter_files import ADAPTERS_DIR, check_adapter, check_written, seal
 from .atomic import atomic_write_json, fsync_dir, is_disk_full
 from .demos import Demonstration, split_new
 from .profile_edits import EDITS_FILE, Edit, check_edit, edits_json, load_edits
-from .profile_io import ProfileError, describe, parse_json, read_json
+from .profile_io import ProfileError, describe, load_demonstrations, load_settings, parse_json, read_json
 from .profile_lock import ProfileLock
 
 FORMAT = 1
@@ -128,8 +128,8 @@ class Profile:
                 f"The profile '{name}' is damaged: {PROFILE_FILE} {problem}. {restore}", path / PROFILE_FILE
             )
 
-        demonstrations = _load_demonstrations(path / DEMOS_FILE, name)
-        settings = _load_settings(path / SETTINGS_FILE, name)
+        demonstrations = load_demonstrations(path / DEMOS_FILE, name)
+        settings = load_settings(path / SETTINGS_FILE, name)
 
         adapter_dir: Path | None = None
         log: list[dict[str, Any]] = []
@@ -174,7 +174,7 @@ class Profile:
         """Add the texts the profile does not hold yet (:func:`~.demos.text_key` decides), or with ``replace``
         make them the profile's texts; return the ones added. The list is read again from disk first, so
         edits saved meanwhile by another window are kept."""
-        current = [] if replace else _load_demonstrations(self.path / DEMOS_FILE, self.name)
+        current = [] if replace else load_demonstrations(self.path / DEMOS_FILE, self.name)
         added, _ = split_new(current, demos)
         if added or replace:
             self.save_demonstrations(current + added)
@@ -219,7 +219,18 @@ class Profile:
         tmp = adapters / f"{TMP_PREFIX}{stamp}"
         final = adapters / stamp
         versions = self._kept_versions(stamp)
-        new_meta = {**self._meta, "format": FORMAT, "name": self.name, "active_adapter": stamp, "versions": versions}
+        # Each version remembers the one that was current when it was made: what its undo goes back to.
+        made_from = {v: p for v, p in self._made_from().items() if v in versions}
+        if self.active_adapter_dir is not None:
+            made_from[stamp] = self.active_adapter_dir.name
+        new_meta = {
+            **self._meta,
+            "format": FORMAT,
+            "name": self.name,
+            "active_adapter": stamp,
+            "versions": versions,
+            "made_from": made_from,
+        }
         what = "the trained adapter"
         try:
             try:
@@ -326,13 +337,24 @@ class Profile:
             self._committed(meta, folder, log)
 
     def undo(self) -> str:
-        """Go back to the version trained before the current one; returns its name."""
+        """Go back to the version the current one was made from (or, for a version from before that was
+        recorded, the one trained before it); returns its name."""
         current = self.active_adapter_dir.name if self.active_adapter_dir else None
-        older = [v for v in self.versions() if current is not None and v < current]
-        if not older:
+        kept = self.versions()
+        parent = self._made_from().get(current or "")
+        if parent not in kept:
+            older = [v for v in kept if current is not None and v < current]
+            parent = older[0] if older else None
+        if parent is None:
             raise ProfileError(f"The profile '{self.name}' has no earlier learned style to go back to.", self.path)
-        self.use_version(older[0])
-        return older[0]
+        self.use_version(parent)
+        return parent
+
+    def _made_from(self) -> dict[str, str]:
+        recorded = self._meta.get("made_from")
+        if not isinstance(recorded, dict):
+            return {}
+        return {v: p for v, p in recorded.items() if _is_plain_dir_name(v) and _is_plain_dir_name(p)}
 
     def pin(self, stamp: str, pinned: bool = True) -> None:
         """Keep (or stop keeping) the version ``stamp`` whatever the number of newer ones."""
@@ -358,42 +380,3 @@ class Profile:
             for entry in self.adapters_dir.iterdir():
                 if entry.is_dir() and entry.name not in keep:
                     shutil.rmtree(entry, ignore_errors=True)
-
-
-def _load_demonstrations(path: Path, profile: str) -> list[Demonstration]:
-    # A missing file just means "no demonstrations yet": the user loses nothing they could recover.
-    if not path.exists():
-        return []
-    advice = f"Fix or delete {path} (the profile then starts with no demonstrations), or restore it from a backup."
-    raw = read_json(path, profile, advice)
-    if not isinstance(raw, list):
-        raise ProfileError(
-            f"The profile '{profile}' is damaged: {DEMOS_FILE} holds {describe(raw)} instead of a "
-            f"list of demonstrations. {advice}",
-            path,
-        )
-    demos = []
-    for i, item in enumerate(raw, start=1):
-        try:
-            demos.append(Demonstration.from_json(item))
-        except (ValueError, TypeError) as exc:
-            raise ProfileError(
-                f"The profile '{profile}' is damaged: entry {i} of {DEMOS_FILE} is not a valid "
-                f"demonstration ({exc}). {advice}",
-                path,
-            ) from exc
-    return demos
-
-
-def _load_settings(path: Path, profile: str) -> dict[str, Any]:
-    if not path.exists():
-        return {}
-    advice = f"Fix or delete {path} (default settings are then used), or restore it from a backup."
-    raw = read_json(path, profile, advice)
-    if not isinstance(raw, dict):
-        raise ProfileError(
-            f"The profile '{profile}' is damaged: {SETTINGS_FILE} holds {describe(raw)} instead of "
-            f"an object of settings. {advice}",
-            path,
-        )
-    return raw

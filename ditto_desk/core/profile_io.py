@@ -1,11 +1,14 @@
-"""What every profile module shares: the user-facing :class:`ProfileError`, and reading JSON files so
-that any damage (not UTF-8, not JSON, nested absurdly deep) becomes one, never another exception."""
+"""What every profile module shares: the user-facing :class:`ProfileError`, and reading a profile's JSON
+files so that any damage (not UTF-8, not JSON, nested absurdly deep, the wrong shape) becomes one, never
+another exception."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 from typing import Any
+
+from .demos import Demonstration
 
 
 class ProfileError(Exception):
@@ -52,3 +55,42 @@ def read_json(path: Path, profile: str, damaged_advice: str) -> Any:
             f"The profile '{profile}' is damaged: {path.name} is not valid JSON ({exc}). {damaged_advice}",
             path,
         ) from exc
+
+
+def load_demonstrations(path: Path, profile: str) -> list[Demonstration]:
+    # A missing file just means "no demonstrations yet": the user loses nothing they could recover.
+    if not path.exists():
+        return []
+    advice = f"Fix or delete {path} (the profile then starts with no demonstrations), or restore it from a backup."
+    raw = read_json(path, profile, advice)
+    if not isinstance(raw, list):
+        raise ProfileError(
+            f"The profile '{profile}' is damaged: {path.name} holds {describe(raw)} instead of a "
+            f"list of demonstrations. {advice}",
+            path,
+        )
+    demos = []
+    for i, item in enumerate(raw, start=1):
+        try:
+            demos.append(Demonstration.from_json(item))
+        except (ValueError, TypeError) as exc:
+            raise ProfileError(
+                f"The profile '{profile}' is damaged: entry {i} of {path.name} is not a valid "
+                f"demonstration ({exc}). {advice}",
+                path,
+            ) from exc
+    return demos
+
+
+def load_settings(path: Path, profile: str) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    advice = f"Fix or delete {path} (default settings are then used), or restore it from a backup."
+    raw = read_json(path, profile, advice)
+    if not isinstance(raw, dict):
+        raise ProfileError(
+            f"The profile '{profile}' is damaged: {path.name} holds {describe(raw)} instead of "
+            f"an object of settings. {advice}",
+            path,
+        )
+    return raw

@@ -36,7 +36,7 @@ from .models import LoadedModel
 from .pairs import EDIT, EXPERT, INTER_MODEL, REPLAY, Pair, pairs_in_shares
 from .profile_edits import Edit
 from .progress import CancelToken, Phase, ProgressCallback, ProgressClock, ignore_progress
-from .sampling import Sample
+from .sampling import Sample, length_cap
 from .segments import Example
 
 # Edits taught before that an update replays: the newest ones. Each costs a sample and two scored texts per
@@ -75,7 +75,12 @@ class TeachRun(DittoRun):
             self.drafts.append(encode_response(self.tokenizer, edit.draft, room))
         self.prompts = [e.prompt_ids for e in self.examples]
         self.responses = [e.response_ids for e in self.examples]
-        self.caps = [self._sample_cap(e) for e in self.examples]
+        self.caps = [self._sample_cap(e) for e in self.examples[: self.n_demo_examples]]
+        # A fresh sample for an edit's request competes with its draft (inter-model pairs): it may run as long
+        # as the draft did, not as long as the edited text, which may be far longer.
+        for example, draft in zip(self.examples[self.n_demo_examples :], self.drafts, strict=True):
+            room = self.config.max_length - len(example.prompt_ids)
+            self.caps.append(max(8, min(length_cap(len(draft), self.config.length_factor), room)))
         self.clock = ProgressClock(self._planned_cost())
 
     def _round_counts(self, round_index: int) -> list[int]:
