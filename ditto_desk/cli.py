@@ -62,6 +62,11 @@ def _preset_arg(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ditto-desk", description="Teach a local language model to write like you.")
     parser.add_argument("--profiles-dir", type=Path, help="where profiles live (default: your data folder)")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation: load the bundled model, write a few tokens, check the profiles folder",
+    )
     sub = parser.add_subparsers(dest="command")
 
     train = sub.add_parser("train", help="learn a style from demonstrations (DITTO)")
@@ -125,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.self_test:
+        return _self_test(args.profiles_dir)
     if args.command is None:
         return _start_window()
     from .core.config_rules import SettingError
@@ -169,6 +176,18 @@ def _start_window() -> int:
         print(f"The desktop window is not available ({exc}); use a subcommand, e.g. `ditto-desk train --samples`.")
         return EXIT_FAILED
     return window_main([])
+
+
+def _self_test(profiles_dir: Path | None) -> int:
+    from .core.profiles import default_profiles_root
+    from .core.self_test import run_self_test
+
+    result = run_self_test(profiles_dir or default_profiles_root(), emit=lambda line: print(line, flush=True))
+    if not result.ok:
+        print(f"Self-test failed: {result.failures[0]}", file=sys.stderr)
+        return EXIT_FAILED
+    print("Self-test passed.")
+    return EXIT_OK
 
 
 def _train(args: argparse.Namespace, store: Any) -> int:

@@ -4,6 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh dev,eval
 export QT_QPA_PLATFORM=offscreen
-.venv/bin/ruff check ditto_desk tests benchmarks scripts
+.venv/bin/ruff check ditto_desk tests benchmarks scripts packaging
 .venv/bin/lint-imports
 exec .venv/bin/python -m pytest -q "$@"
