@@ -73,7 +73,8 @@ class TrainingConfig:
     lr_tuned_width: int | None = None
     # Teaching by editing (teach.py): an update from the current style is one round of this many DPO steps, in
     # which (edited > draft) pairs of the edits not yet taught take this share of the pairs; the rest keep
-    # DITTO's expert / replay / inter-model shares.
+    # DITTO's expert / replay / inter-model shares. 4 steps: 52 s for 4 real emails' edits on 2 cores, moving the
+    # taught edits +0.18 nats a token and held-out ones +0.03 (benchmarks/teach.md).
     teach_steps: int = 4
     share_edit: float = 0.5
     seed: int = 42
