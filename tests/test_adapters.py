@@ -139,3 +139,16 @@ def test_generation_without_the_adapter_merges_nothing(peft_model) -> None:
 
     with peft_model.disable_adapter(), merged_for_generation(peft_model):
         assert not any(m.merged for m in peft_model.modules() if hasattr(m, "merged_adapters"))
+
+
+def test_saving_an_adapter_asks_nothing_of_the_network(peft_model, monkeypatch) -> None:
+    """peft's default looks the base model up on the Hugging Face hub at every save; the app must not."""
+    import peft.utils.save_and_load as save_and_load
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("a network lookup while saving an adapter")
+
+    monkeypatch.setattr(save_and_load, "check_file_exists_on_hf_hub", no_network)
+    # As after loading a saved version: its config names the base model, not a folder with a config.json.
+    peft_model.peft_config[POLICY_ADAPTER].base_model_name_or_path = "SmolLM2-135M-Instruct"
+    assert adapter_weights(peft_model, POLICY_ADAPTER)

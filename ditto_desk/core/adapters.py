@@ -41,7 +41,11 @@ def adapter_weights(model: Any, adapter: str) -> dict[str, torch.Tensor]:
     Read from the parameters, not model.state_dict(): that would also walk (and, on the CPU, unpack) the
     quantized base layers, which is slow and was where bitsandbytes corrupted NF4 weights.
     """
-    state = get_peft_model_state_dict(model, state_dict=_parameters(model, adapter), adapter_name=adapter)
+    # save_embedding_layers=False: the LoRA never targets the embeddings, and peft's "auto" asks the Hugging Face
+    # hub for the base model's config.json (a network call at every save, which the app must not make).
+    state = get_peft_model_state_dict(
+        model, state_dict=_parameters(model, adapter), adapter_name=adapter, save_embedding_layers=False
+    )
     return {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
 
 

@@ -107,10 +107,14 @@ class LearnPage(QWidget):
         self.undo_button = QPushButton("Undo last learning")
         self.undo_button.setToolTip("Go back to the style this profile had before its last learning, exactly")
         self.undo_button.clicked.connect(self.undo)
+        self.history_button = QPushButton("History…")
+        self.history_button.setToolTip("Every kept version of this style: when, from what, its figures; use one again")
+        self.history_button.clicked.connect(self.show_history)
         self.preset_label = QLabel()
         row.addWidget(self.learn_button)
         row.addWidget(self.cancel_button)
         row.addWidget(self.undo_button)
+        row.addWidget(self.history_button)
         row.addSpacing(12)
         row.addWidget(self.preset_label, 1)
         layout.addLayout(row)
@@ -204,11 +208,17 @@ class LearnPage(QWidget):
         if version is not None:
             self.message.emit("Back to the previous style (Undo again to go further back).")
 
+    def show_history(self) -> None:
+        from ditto_desk.ui.history_dialog import HistoryDialog
+
+        HistoryDialog(self.session, self).exec()
+
     def update_buttons(self) -> None:
         profile = self.session.profile
         current = profile.active_adapter_dir if profile is not None else None
         earlier = current is not None and any(v < current.name for v in profile.versions())
         self.undo_button.setEnabled(earlier and not self.training)
+        self.history_button.setEnabled(current is not None and not self.training)
         ready = self.session.profile is not None and self.ready_check()
         self.learn_button.setEnabled(ready and not self.training)
         self.learn_button.setToolTip(

@@ -127,6 +127,18 @@ class Session(QObject):
         self.reload_profile()
         return version
 
+    def use_version(self, version: str) -> bool:
+        """Make a kept version of the profile's style current again (checked first, as undo is)."""
+        if self.profile is None:
+            return False
+        try:
+            self.profile.use_version(version)
+        except ProfileError as exc:
+            error_hub.error.emit("Could not use that version", exc, "")
+            return False
+        self.reload_profile()
+        return True
+
     def export_profile(self, file: str) -> bool:
         """Write the open profile as one archive another computer's ditto-desk imports."""
         from ditto_desk.core.profile_archive import export_archive

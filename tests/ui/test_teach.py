@@ -200,3 +200,15 @@ def test_teach_runs_an_update_with_progress_and_cancel(
     qtbot.mouseClick(learn.undo_button, Qt.MouseButton.LeftButton)
     assert window.session.profile.active_adapter_dir == before
     assert bar.waiting_label.text() == "1 edit waiting to be taught." and bar.teach_button.isEnabled()
+
+    # History lists both versions, the update named as one; using the update again brings it back.
+    from ditto_desk.ui.history_dialog import HistoryDialog
+
+    dialog = HistoryDialog(window.session, window)
+    qtbot.addWidget(dialog)
+    assert dialog.table.rowCount() == 2
+    assert dialog.table.item(0, 2).text().startswith("taught 1 edit") and dialog.table.item(1, 1).text() == "current"
+    assert '"teach_steps": 2' in dialog.settings.toPlainText() and dialog.use_button.isEnabled()
+    dialog.use_button.click()
+    assert window.session.profile.active_adapter_dir == profile.active_adapter_dir
+    assert dialog.table.item(0, 1).text() == "current" and not dialog.use_button.isEnabled()
