@@ -13,11 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import cli_teach
+from . import cli_profiles, cli_teach
 from .core.config import DEFAULT_PRESET, PRESETS
 from .core.model_settings import DEVICES, QUANTIZATIONS, ModelSettings
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_MODEL, EXIT_CANCELLED = 0, 1, 2, 3, 4, 130
+from .exit_codes import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_FAILED, EXIT_MODEL, EXIT_OK, EXIT_USAGE
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "resources" / "samples"
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "resources" / "corpus"
@@ -110,21 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--device", default=ModelSettings().device, choices=DEVICES)
     models.add_argument("--quantization", default=ModelSettings().quantization, choices=QUANTIZATIONS)
 
-    profiles = sub.add_parser(
-        "profiles",
-        help="list and manage profiles, and carry them to another computer",
-        description="export-archive NAME FILE: the profile as one file; import-archive FILE [NAME]: a new profile "
-        "from such a file (its style must have been learned on --model); export-merged NAME DIR: --model with the "
-        "profile's style merged in, as an ordinary safetensors model folder; versions NAME: the styles it learned, "
-        "newest first; history NAME: the same, with what each learned from and how it ended; undo NAME: back to "
-        "the one before; use NAME VERSION; pin / unpin NAME VERSION: keep it whatever the number of newer ones",
-    )
-    actions = ["list", "show", "create", "rename", "delete", "export-archive", "import-archive", "export-merged"]
-    actions += ["versions", "history", "undo", "use", "pin", "unpin"]
-    profiles.add_argument("action", nargs="?", default="list", choices=actions)
-    profiles.add_argument("names", nargs="*")
-    profiles.add_argument("--export", type=Path, metavar="DIR", help="with 'show': copy the adapter to DIR")
-    _model_args(profiles)
+    cli_profiles.add_parser(sub, _model_args)
     return parser
 
 
@@ -151,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _eval(args)
         if args.command == "models":
             return _models(args, store)
-        return _profiles(args, store)
+        return cli_profiles.run(args, store)
     except Cancelled:
         print("\nCancelled. Nothing was learned and no texts were added: the profile is as it was.", file=sys.stderr)
         return EXIT_CANCELLED
@@ -337,70 +322,6 @@ def _models(args: argparse.Namespace, store: Any) -> int:
         licence = model.licence + (", gated" if model.gated else "")
         print(f"  {model.repo_id:<36} {model.download_bytes / GB:4.1f} GB  {licence:<36} {describe_estimate(estimate)}")
     print("Use one with --model <id> (downloaded once), or give a model folder or a .gguf file.")
-    return EXIT_OK
-
-
-def _profiles(args: argparse.Namespace, store: Any) -> int:
-    from .core.merged_model import export_merged
-    from .core.models import model_name
-    from .core.profile_archive import export_archive, import_archive
-    from .core.profiles import export_adapter
-    from .terminal import ProgressBar
-
-    names = args.names
-    if args.action == "list":
-        for name in store.list():
-            print(name)
-    elif args.action == "create" and len(names) == 1:
-        store.create(names[0])
-    elif args.action == "rename" and len(names) == 2:
-        store.rename(names[0], names[1])
-    elif args.action == "delete" and len(names) == 1:
-        store.delete(names[0])
-    elif args.action == "show" and len(names) == 1:
-        profile = store.load(names[0])
-        print(f"{profile.name}: {len(profile.demonstrations)} demonstration(s), trained: {profile.has_adapter}")
-        for demo in profile.demonstrations:
-            print(f"  - {demo.prompt}  [{demo.source}]")
-        if args.export:
-            print(f"Adapter exported to {export_adapter(profile, args.export)}")
-    elif args.action == "export-archive" and len(names) == 2:
-        print(f"Profile {names[0]!r} exported to {export_archive(store.load(names[0]), Path(names[1]))}")
-    elif args.action == "import-archive" and len(names) in (1, 2):
-        # The archive's style must have been learned on the model this command would load (--model).
-        chosen = names[1] if len(names) == 2 else None
-        profile = import_archive(store, Path(names[0]), chosen, expected_base=model_name(args.model))
-        trained = "with its learned style" if profile.has_adapter else "not trained yet"
-        print(f"Imported the profile {profile.name!r}: {len(profile.demonstrations)} text(s), {trained}.")
-    elif args.action == "export-merged" and len(names) == 2:
-        bar = ProgressBar()
-        try:
-            settings = ModelSettings(args.model, args.device, args.quantization)
-            dest = export_merged(store.load(names[0]), settings, Path(names[1]), bar.update)
-        finally:
-            bar.close()
-        print(f"The model with the style of {names[0]!r} merged in is saved in {dest}")
-    elif args.action == "versions" and len(names) == 1:
-        profile = store.load(names[0])
-        current = profile.active_adapter_dir.name if profile.active_adapter_dir else None
-        for version in profile.versions():
-            marks = [m for m, on in (("current", version == current), ("pinned", version in profile.pinned)) if on]
-            print(version + (f"  ({', '.join(marks)})" if marks else ""))
-    elif args.action == "history" and len(names) == 1:
-        from .core.profile_history import history
-
-        for version in history(store.load(names[0])):
-            print(version.describe())
-    elif args.action == "undo" and len(names) == 1:
-        print(f"{names[0]!r} is back to the style learned as {store.load(names[0]).undo()}.")
-    elif args.action == "use" and len(names) == 2:
-        store.load(names[0]).use_version(names[1])
-        print(f"{names[0]!r} now writes with the style learned as {names[1]}.")
-    elif args.action in ("pin", "unpin") and len(names) == 2:
-        store.load(names[0]).pin(names[1], pinned=args.action == "pin")
-    else:
-        print(f"profiles {args.action}: wrong number of names", file=sys.stderr)
-        return EXIT_USAGE
     return EXIT_OK
 
 

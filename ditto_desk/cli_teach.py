@@ -10,6 +10,7 @@ from typing import Any
 
 from .core.import_refusal import Refused
 from .core.text_decoding import decode_text
+from .exit_codes import EXIT_OK
 
 
 def add_parser(sub: Any, model_args: Any, preset_arg: Any) -> None:
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace, store: Any, overrides: dict[str, Any]) -> int:
         profile.add_edit(request, _read(args.draft), _read(args.edited))
         print(f"Kept the edit in {profile.name!r}; {len(profile.waiting_edits())} edit(s) waiting to be taught.")
         if args.later:
-            return 0
+            return EXIT_OK
     cancel = CancelToken()
     signal.signal(signal.SIGINT, lambda *_: (cancel.cancel(), signal.signal(signal.SIGINT, signal.default_int_handler)))
     bar = ProgressBar()
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace, store: Any, overrides: dict[str, Any]) -> int:
     phases = ", ".join(f"{k} {v:.0f}s" for k, v in summary.phase_seconds.items())
     print(f"Taught {summary.profile!r} in {summary.seconds:.0f}s ({phases}) on {summary.model}.")
     print(f"New version saved in {summary.adapter_dir}; `ditto-desk profiles undo {summary.profile}` takes it back.")
-    return 0
+    return EXIT_OK
 
 
 def _read(path: Path) -> str:

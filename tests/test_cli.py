@@ -145,3 +145,18 @@ def test_teach_keeps_an_edit_from_files_and_updates_the_style(tiny_model_dir: Pa
     capsys.readouterr()
     assert main(["profiles", "history", "me"]) == EXIT_OK
     assert "taught 1 edit" in capsys.readouterr().out.splitlines()[0]
+
+
+def test_export_gguf_says_what_it_needs(tiny_model_dir: Path, tmp_path: Path, capsys, monkeypatch) -> None:
+    """Without llama.cpp's converter the GGUF export says where to point; a profile with no style has none."""
+    monkeypatch.delenv("DITTO_DESK_LLAMA_CPP", raising=False)
+    main(["profiles", "create", "empty"])
+    assert main(["profiles", "export-gguf", "empty", str(tmp_path / "a.gguf")]) == EXIT_BAD_INPUT
+    assert "not learned a style yet" in capsys.readouterr().err
+    note = tmp_path / "note.txt"
+    note.write_text("hey all — the rota changes on monday (finally). onward, Maren", encoding="utf-8")
+    model = ["--model", str(tiny_model_dir), "--quantization", "none"]
+    tiny = ["--set", "sft_max_steps=1", "--set", "dpo_steps=0"]
+    assert main(["train", "--profile", "me", str(note), *model, *tiny]) == EXIT_OK
+    assert main(["profiles", "export-gguf", "me", str(tmp_path / "me.gguf"), *model]) == EXIT_BAD_INPUT
+    assert "DITTO_DESK_LLAMA_CPP" in capsys.readouterr().err and not (tmp_path / "me.gguf").exists()

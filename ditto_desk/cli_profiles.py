@@ -1,0 +1,118 @@
+"""``ditto-desk profiles``: list and manage profiles, their versions, and carry a style elsewhere (an archive
+for another ditto-desk, a merged model, a LoRA GGUF file for llama.cpp)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .core.model_settings import ModelSettings
+from .exit_codes import EXIT_OK, EXIT_USAGE
+
+
+def add_parser(sub: Any, model_args: Callable[[argparse.ArgumentParser], None]) -> None:
+    profiles = sub.add_parser(
+        "profiles",
+        help="list and manage profiles, and carry them to another computer",
+        description="export-archive NAME FILE: the profile as one file; import-archive FILE [NAME]: a new profile "
+        "from such a file (its style must have been learned on --model); export-merged NAME DIR: --model with the "
+        "profile's style merged in, as an ordinary safetensors model folder; versions NAME: the styles it learned, "
+        "newest first; history NAME: the same, with what each learned from and how it ended; undo NAME: back to "
+        "the one before; use NAME VERSION; pin / unpin NAME VERSION: keep it whatever the number of newer ones; "
+        "export-gguf NAME FILE: the style as a LoRA GGUF file for llama.cpp's --lora on the same base model "
+        "(needs llama.cpp's convert_lora_to_gguf.py: --llama-cpp DIR or DITTO_DESK_LLAMA_CPP)",
+    )
+    actions = ["list", "show", "create", "rename", "delete", "export-archive", "import-archive", "export-merged"]
+    actions += ["export-gguf"]
+    actions += ["versions", "history", "undo", "use", "pin", "unpin"]
+    profiles.add_argument("action", nargs="?", default="list", choices=actions)
+    profiles.add_argument("names", nargs="*")
+    profiles.add_argument("--export", type=Path, metavar="DIR", help="with 'show': copy the adapter to DIR")
+    profiles.add_argument("--llama-cpp", type=Path, metavar="DIR", help="with 'export-gguf': a llama.cpp checkout")
+    model_args(profiles)
+
+
+def run(args: argparse.Namespace, store: Any) -> int:
+    from .core.merged_model import export_merged
+    from .core.models import model_name
+    from .core.profile_archive import export_archive, import_archive
+    from .core.profiles import export_adapter
+    from .terminal import ProgressBar
+
+    names = args.names
+    if args.action == "list":
+        for name in store.list():
+            print(name)
+    elif args.action == "create" and len(names) == 1:
+        store.create(names[0])
+    elif args.action == "rename" and len(names) == 2:
+        store.rename(names[0], names[1])
+    elif args.action == "delete" and len(names) == 1:
+        store.delete(names[0])
+    elif args.action == "show" and len(names) == 1:
+        profile = store.load(names[0])
+        print(f"{profile.name}: {len(profile.demonstrations)} demonstration(s), trained: {profile.has_adapter}")
+        for demo in profile.demonstrations:
+            print(f"  - {demo.prompt}  [{demo.source}]")
+        if args.export:
+            print(f"Adapter exported to {export_adapter(profile, args.export)}")
+    elif args.action == "export-archive" and len(names) == 2:
+        print(f"Profile {names[0]!r} exported to {export_archive(store.load(names[0]), Path(names[1]))}")
+    elif args.action == "import-archive" and len(names) in (1, 2):
+        # The archive's style must have been learned on the model this command would load (--model).
+        chosen = names[1] if len(names) == 2 else None
+        profile = import_archive(store, Path(names[0]), chosen, expected_base=model_name(args.model))
+        trained = "with its learned style" if profile.has_adapter else "not trained yet"
+        print(f"Imported the profile {profile.name!r}: {len(profile.demonstrations)} text(s), {trained}.")
+    elif args.action == "export-merged" and len(names) == 2:
+        bar = ProgressBar()
+        try:
+            settings = ModelSettings(args.model, args.device, args.quantization)
+            dest = export_merged(store.load(names[0]), settings, Path(names[1]), bar.update)
+        finally:
+            bar.close()
+        print(f"The model with the style of {names[0]!r} merged in is saved in {dest}")
+    elif args.action == "export-gguf" and len(names) == 2:
+        _export_gguf(store.load(names[0]), Path(names[1]), ModelSettings(args.model), args.llama_cpp)
+    elif args.action == "versions" and len(names) == 1:
+        profile = store.load(names[0])
+        current = profile.active_adapter_dir.name if profile.active_adapter_dir else None
+        for version in profile.versions():
+            marks = [m for m, on in (("current", version == current), ("pinned", version in profile.pinned)) if on]
+            print(version + (f"  ({', '.join(marks)})" if marks else ""))
+    elif args.action == "history" and len(names) == 1:
+        from .core.profile_history import history
+
+        for version in history(store.load(names[0])):
+            print(version.describe())
+    elif args.action == "undo" and len(names) == 1:
+        print(f"{names[0]!r} is back to the style learned as {store.load(names[0]).undo()}.")
+    elif args.action == "use" and len(names) == 2:
+        store.load(names[0]).use_version(names[1])
+        print(f"{names[0]!r} now writes with the style learned as {names[1]}.")
+    elif args.action in ("pin", "unpin") and len(names) == 2:
+        store.load(names[0]).pin(names[1], pinned=args.action == "pin")
+    else:
+        print(f"profiles {args.action}: wrong number of names", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def _export_gguf(profile: Any, file: Path, settings: ModelSettings, llama_cpp: Path | None) -> None:
+    """The profile's current style as a LoRA GGUF (llama.cpp's own converter does the writing)."""
+    from .core.adapter_files import check_base_model
+    from .core.gguf_adapter import GGUFAdapterError, export_gguf_adapter
+    from .core.models import model_name, resolve_model_source
+
+    if profile.active_adapter_dir is None:
+        raise ValueError(f"The profile {profile.name!r} has not learned a style yet: nothing to export.")
+    check_base_model(profile.active_adapter_dir, model_name(settings.model))
+    base_dir, _ = resolve_model_source(settings.model)  # the base model's folder: the converter reads its config
+    try:
+        out = export_gguf_adapter(profile.active_adapter_dir, Path(base_dir), file, llama_cpp)
+    except GGUFAdapterError as exc:
+        raise ValueError(str(exc)) from exc
+    print(f"The style of {profile.name!r} is saved as {out}: llama.cpp loads it with --lora on the same base model.")
