@@ -72,7 +72,7 @@ def test_every_rounds_samples_are_kept(tiny_settings, tiny_config, sample_demos)
     assert [e["step"] for e in dpo] == [1, 2]
     assert all(e["reward_margin"] is not None for e in dpo)
     # Each step records the kinds of pairs it trained on; the first round has only expert pairs.
-    assert dpo[0]["pairs"] == {"expert": 3, "replay": 0, "inter_model": 0, "edit": 0}
+    assert dpo[0]["pairs"] == {"expert": 3, "replay": 0, "inter_model": 0}
     assert sum(dpo[1]["pairs"].values()) == 3 and dpo[1]["pairs"]["expert"] >= 2
 
 

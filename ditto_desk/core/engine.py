@@ -27,7 +27,7 @@ from .dpo import DpoRounds, pairs_dataset
 from .interrupt import cancel_checkpoints
 from .logprobs import response_logprobs
 from .models import LoadedModel
-from .pairs import EXPERT, INTER_MODEL, REPLAY, Pair, SamplePool, build_round_pairs, count_kinds
+from .pairs import EXPERT, INTER_MODEL, KINDS, REPLAY, Pair, SamplePool, build_round_pairs, count_kinds
 from .progress import CancelToken, Phase, ProgressCallback, ProgressClock, ignore_progress
 from .prompts import derive_prompt
 from .sampling import Sample, draw_samples, length_cap
@@ -78,6 +78,7 @@ class DittoRun:
         self._reference_fingerprint: str | None = None
         self._policy_states: list[dict[str, Any]] = []  # the policy before each of the last DPO updates
         self.model: Any = None
+        self.pair_kinds = KINDS  # the kinds of pair the training log counts
         self.clock = ProgressClock(self._planned_cost())
 
     def _sample_cap(self, example: Example) -> int:
@@ -198,7 +199,7 @@ class DittoRun:
                 "loss": logs["loss"],
                 "reward_margin": logs.get("rewards/margins"),
                 "reward_accuracy": logs.get("rewards/accuracies"),
-                "pairs": count_kinds(batches[step - 1]),
+                "pairs": count_kinds(batches[step - 1], self.pair_kinds),
                 "elapsed": self.clock.elapsed,
             }
             self.stats.log.append(entry)

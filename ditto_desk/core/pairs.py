@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from .sampling import Sample
 
 EXPERT, REPLAY, INTER_MODEL = "expert", "replay", "inter_model"
+KINDS = (EXPERT, REPLAY, INTER_MODEL)
 EDIT = "edit"  # a taught edit: the user's edited text > the draft it corrected (teach.py)
-KINDS = (EXPERT, REPLAY, INTER_MODEL, EDIT)
+UPDATE_KINDS = (*KINDS, EDIT)
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ def pairs_in_shares(
     return pairs
 
 
-def count_kinds(pairs: Sequence[Pair]) -> dict[str, int]:
+def count_kinds(pairs: Sequence[Pair], kinds: Sequence[str] = KINDS) -> dict[str, int]:
     """How many pairs of each kind, every kind named (the training log's ``pairs`` entry)."""
     counts = Counter(p.kind for p in pairs)
-    return {kind: counts.get(kind, 0) for kind in KINDS}
+    return {kind: counts.get(kind, 0) for kind in kinds}

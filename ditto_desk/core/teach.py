@@ -33,7 +33,7 @@ from .dpo import DpoRounds, pairs_dataset
 from .engine import DittoRun
 from .interrupt import cancel_checkpoints
 from .models import LoadedModel
-from .pairs import EDIT, EXPERT, INTER_MODEL, REPLAY, Pair, pairs_in_shares
+from .pairs import EDIT, EXPERT, INTER_MODEL, REPLAY, UPDATE_KINDS, Pair, pairs_in_shares
 from .profile_edits import Edit
 from .progress import CancelToken, Phase, ProgressCallback, ProgressClock, ignore_progress
 from .sampling import Sample, length_cap
@@ -64,6 +64,7 @@ class TeachRun(DittoRun):
         one_round = replace(config, dpo_steps=config.teach_steps, resample_every=config.teach_steps)
         super().__init__(loaded, demonstrations, one_round, progress, cancel)
         self.adapter_dir = adapter_dir
+        self.pair_kinds = UPDATE_KINDS
         self.n_demo_examples = len(self.examples)
         self.drafts: list[tuple[int, ...]] = []  # per edit, in the order new_edits + earlier_edits
         self.n_new = len(new_edits)
