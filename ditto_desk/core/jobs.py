@@ -63,11 +63,8 @@ def train_profile(
         demonstrations = own + split_new(own, new_texts)[0]
         if not demonstrations:
             raise ValueError(f"The profile {profile_name!r} has no demonstrations yet: add a few of your texts first.")
-        progress(ProgressEvent(Phase.LOAD, "Preparing the model…"))
-        loaded = loaded or load_model(model_settings, progress, cancel)
-        cancel.raise_if_cancelled()
-        machine = this_machine(loaded, measure=False)
-        config = fitted_config(loaded, machine, config, [d.text for d in demonstrations])
+        texts = [d.text for d in demonstrations]
+        loaded, config = _model_and_config(loaded, model_settings, config, texts, progress, cancel)
         run = DittoRun(loaded, demonstrations, config, progress, cancel)
         run.run()
         adapter_dir = _commit(profile, run, model_settings, progress, start)
@@ -100,11 +97,8 @@ def teach_profile(
         adapter_dir = profile.active_adapter_dir
         check_base_model(adapter_dir, model_name(model_settings.model))
         profile.verify()
-        progress(ProgressEvent(Phase.LOAD, "Preparing the model…"))
-        loaded = loaded or load_model(model_settings, progress, cancel)
-        cancel.raise_if_cancelled()
         texts = [d.text for d in profile.demonstrations] + [e.edited for e in waiting + earlier]
-        config = fitted_config(loaded, this_machine(loaded, measure=False), config, texts)
+        loaded, config = _model_and_config(loaded, model_settings, config, texts, progress, cancel)
         run = TeachRun(loaded, profile.demonstrations, waiting, earlier, adapter_dir, config, progress, cancel)
         run.run()
         committed = _commit(profile, run, model_settings, progress, start, taught_edits=len(waiting))
@@ -113,6 +107,21 @@ def teach_profile(
         except ProfileError as exc:
             raise ProfileError(f"The update was learned and saved, but {exc}", exc.path) from exc
     return _summary(profile, run, committed, start)
+
+
+def _model_and_config(
+    loaded: LoadedModel | None,
+    settings: ModelSettings,
+    config: TrainingConfig,
+    texts: list[str],
+    progress: ProgressCallback,
+    cancel: CancelToken,
+) -> tuple[LoadedModel, TrainingConfig]:
+    """The run's model (``loaded``, or loaded now) and ``config`` fitted to this machine's memory for ``texts``."""
+    progress(ProgressEvent(Phase.LOAD, "Preparing the model…"))
+    loaded = loaded or load_model(settings, progress, cancel)
+    cancel.raise_if_cancelled()
+    return loaded, fitted_config(loaded, this_machine(loaded, measure=False), config, texts)
 
 
 def _commit(

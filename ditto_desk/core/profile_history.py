@@ -31,11 +31,19 @@ class LearnedVersion:
     settings: dict[str, Any] | None = None  # the training settings as used
     problem: str | None = None  # why the log could not be read
 
+    @property
+    def marks(self) -> list[str]:
+        return [m for m, on in (("current", self.current), ("pinned", self.pinned)) if on]
+
     def describe(self) -> str:
-        marks = [m for m, on in (("current", self.current), ("pinned", self.pinned)) if on]
-        head = self.version + (f" ({', '.join(marks)})" if marks else "")
+        """The version, its marks and :meth:`summary`: one line of ``profiles history``."""
+        head = self.version + (f" ({', '.join(self.marks)})" if self.marks else "")
+        return f"{head}: {self.summary()}"
+
+    def summary(self) -> str:
+        """What it learned, when, with which model, and how it ended (or why its log could not be read)."""
         if self.problem:
-            return f"{head}: {self.problem}"
+            return self.problem
         what = (
             f"taught {self.taught_edits} edit{'' if self.taught_edits == 1 else 's'}"
             if self.taught_edits
@@ -55,7 +63,7 @@ class LearnedVersion:
             figures.append(f"DPO margin {self.last_dpo_margin:+.2f}")
         if self.dpo_stopped_at_margin is not None:
             figures.append("DPO stopped early (over-optimising)")
-        return f"{head}: {phrase}" + (f"; {', '.join(figures)}" if figures else "")
+        return phrase + (f"; {', '.join(figures)}" if figures else "")
 
 
 def history(profile: Profile) -> list[LearnedVersion]:

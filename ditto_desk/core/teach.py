@@ -74,14 +74,12 @@ class TeachRun(DittoRun):
             edited = encode_response(self.tokenizer, edit.edited, room)
             self.examples.append(Example(self.n_demos + k, 0, True, Encoded(prompt, edited)))
             self.drafts.append(encode_response(self.tokenizer, edit.draft, room))
-        self.prompts = [e.prompt_ids for e in self.examples]
-        self.responses = [e.response_ids for e in self.examples]
-        self.caps = [self._sample_cap(e) for e in self.examples[: self.n_demo_examples]]
-        # A fresh sample for an edit's request competes with its draft (inter-model pairs): it may run as long
-        # as the draft did, not as long as the edited text, which may be far longer.
-        for example, draft in zip(self.examples[self.n_demo_examples :], self.drafts, strict=True):
-            room = self.config.max_length - len(example.prompt_ids)
-            self.caps.append(max(8, min(length_cap(len(draft), self.config.length_factor), room)))
+            self.prompts.append(prompt)
+            self.responses.append(edited)
+            # A fresh sample for an edit's request competes with its draft (inter-model pairs): it may run as
+            # long as the draft did, not as long as the edited text, which may be far longer.
+            cap = length_cap(len(self.drafts[-1]), self.config.length_factor)
+            self.caps.append(max(8, min(cap, self.config.max_length - len(prompt))))
         self.clock = ProgressClock(self._planned_cost())
 
     def _round_counts(self, round_index: int) -> list[int]:

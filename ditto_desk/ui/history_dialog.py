@@ -69,9 +69,8 @@ class HistoryDialog(QDialog):
         )
         self.table.setRowCount(len(self.versions))
         for row, version in enumerate(self.versions):
-            marks = ", ".join(m for m, on in (("current", version.current), ("pinned", version.pinned)) if on)
-            what = version.describe().split(": ", 1)[-1]
-            for column, text in enumerate((version_label(version.version), marks, what)):
+            row_texts = (version_label(version.version), ", ".join(version.marks), version.summary())
+            for column, text in enumerate(row_texts):
                 self.table.setItem(row, column, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
         if self.versions:

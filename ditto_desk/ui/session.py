@@ -3,6 +3,8 @@ training is running. Pages read it and listen to its signals instead of talking 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QObject, Signal
 
 from ditto_desk.bridge.workers import error_hub
@@ -117,27 +119,28 @@ class Session(QObject):
 
     def undo_learning(self) -> str | None:
         """Make the style learned before the current one current again; returns its version, or None."""
-        if self.profile is None:
-            return None
-        try:
-            version = self.profile.undo()
-        except ProfileError as exc:
-            error_hub.error.emit("Could not go back to the previous style", exc, "")
-            return None
-        self.reload_profile()
-        return version
+        return self._change_version(lambda profile: profile.undo(), "Could not go back to the previous style")
 
     def use_version(self, version: str) -> bool:
         """Make a kept version of the profile's style current again (checked first, as undo is)."""
+
+        def use(profile: Profile) -> str:
+            profile.use_version(version)
+            return version
+
+        return self._change_version(use, "Could not use that version") is not None
+
+    def _change_version(self, change: Callable[[Profile], str], failure: str) -> str | None:
+        """Run ``change`` on the open profile and show the result; a refusal is said, and changes nothing."""
         if self.profile is None:
-            return False
+            return None
         try:
-            self.profile.use_version(version)
+            version = change(self.profile)
         except ProfileError as exc:
-            error_hub.error.emit("Could not use that version", exc, "")
-            return False
+            error_hub.error.emit(failure, exc, "")
+            return None
         self.reload_profile()
-        return True
+        return version
 
     def export_profile(self, file: str) -> bool:
         """Write the open profile as one archive another computer's ditto-desk imports."""
