@@ -42,6 +42,13 @@ def _non_negative(text: str) -> float:
     return value
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {text}")
+    return value
+
+
 def _model_args(parser: argparse.ArgumentParser) -> None:
     default = ModelSettings()  # the core's defaults, as the window's
     parser.add_argument(
@@ -82,7 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     write.add_argument("--profile", default="default")
     write.add_argument("--base", action="store_true", help="use the base model, without the learned style")
     write.add_argument("--compare", action="store_true", help="also write the base model's answer")
-    write.add_argument("--max-new-tokens", type=int, default=200)
+    write.add_argument(
+        "--max-new-tokens", type=_positive, help="the longest draft, in tokens (default: from the profile's texts)"
+    )
     write.add_argument("--temperature", type=_non_negative, default=0.7)
     write.add_argument("--seed", type=int)
     _model_args(write)
@@ -95,7 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--samples-per-prompt", type=int, default=2, help="generations per held-out prompt")
     evaluate.add_argument("--out", type=Path, default=Path("eval-out"), help="results folder; a rerun resumes it")
     evaluate.add_argument("--seed", type=int, default=0, help="seeds the split and the sampling")
-    evaluate.add_argument("--max-new-tokens", type=int, default=256, help="cap on each generated text's tokens")
+    evaluate.add_argument(
+        "--max-new-tokens", type=_positive, help="cap every draft at this many tokens (default: as Compose)"
+    )
     evaluate.add_argument("--threads", type=int, help="CPU threads for torch (1 is far faster on a busy machine)")
     _model_args(evaluate)
 
@@ -250,7 +261,8 @@ def _write(args: argparse.Namespace, store: Any) -> int:
             print(f"Profile {profile.name!r} is not trained yet: writing with the base model.", file=sys.stderr)
         else:
             writer.use_adapter(profile.active_adapter_dir)
-    options = WriteOptions(args.max_new_tokens, args.temperature, seed=args.seed)
+    length = args.max_new_tokens or writer.length_for([d.text for d in profile.demonstrations])
+    options = WriteOptions(length, args.temperature, seed=args.seed)
     request = as_request(args.request, [d.prompt for d in profile.demonstrations])
     runs = [("learned style", writer.has_adapter and not args.base)]
     if args.compare:
@@ -279,7 +291,7 @@ def _eval(args: argparse.Namespace) -> int:
         samples_per_prompt=args.samples_per_prompt,
         seed=args.seed,
         model=ModelSettings(args.model, args.device, args.quantization),
-        decoding=Decoding(max_new_tokens=args.max_new_tokens, min_new_tokens=min(16, args.max_new_tokens)),
+        decoding=Decoding(max_new_tokens=args.max_new_tokens),
     )
     options.config  # noqa: B018 - a bad preset or --set fails here, before any work
     if args.threads:

@@ -12,7 +12,7 @@ from ditto_desk.cli import EXIT_OK, main
 from ditto_desk.core.demos import Demonstration
 from ditto_desk.core.evaluation import runner
 from ditto_desk.core.evaluation.corpus import load_corpus, split_author, split_corpus
-from ditto_desk.core.evaluation.methods import Decoding, few_shot_prompt
+from ditto_desk.core.evaluation.methods import few_shot_prompt
 
 TINY = [
     *("--set", "sft_max_steps=2", "--set", "sft_stop_loss=0", "--set", "dpo_steps=2", "--set", "resample_every=1"),
@@ -53,7 +53,6 @@ def test_the_few_shot_prompt_holds_the_demonstrations_and_fits(tiny_model_dir: P
     tight = few_shot_prompt(tokenizer, demos, "The test request", budget=400)
     assert len(tight) <= 400
     assert "The test request" in tokenizer.decode(tight)
-    assert Decoding().cap(10) == 16 and Decoding().cap(100) == 120 and Decoding().cap(1000) == 256
 
 
 def test_eval_end_to_end_never_trains_on_held_out_text_and_resumes(
@@ -94,6 +93,10 @@ def test_eval_end_to_end_never_trains_on_held_out_text_and_resumes(
             cell = author["methods"][method]
             assert len(cell["generations"]) == 2 and all(len(g) == 2 for g in cell["generations"])
             assert len(cell["judged"]["plain"]["p_true_author"]) == 2
+    # Every draft is capped as Compose would cap it, here at --max-new-tokens 8, and its length is kept.
+    for path in (out / "cells").glob("*.json"):
+        cell = json.loads(path.read_text(encoding="utf-8"))
+        assert cell["caps"] == [8, 8] and all(0 < n <= 8 for row in cell["tokens"] for n in row), path.name
     for method, row in data["summary"].items():
         assert 0 <= row["win_rate_plain"] <= 1 and row["loglik_per_token"] < 0, method
     assert sum(row["win_rate_plain"] for row in data["summary"].values()) == pytest.approx(2.0)  # 4 methods: 4/2

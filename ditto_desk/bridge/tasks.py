@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from typing import Any
 
+from ditto_desk.core.app_settings import AUTO_LENGTH
 from ditto_desk.core.config import TrainingConfig
 from ditto_desk.core.profiles import Profile, ProfileStore
 from ditto_desk.core.progress import CancelToken, JobFn, Phase, ProgressCallback, ProgressEvent
@@ -104,13 +105,15 @@ def write(
     writer: Any,
     profile: Profile | None,
     request: str,
-    max_new_tokens: int,
+    length: int,
     temperature: float,
     compare: bool,
 ) -> Callable[[ProgressCallback, CancelToken], Iterator[tuple[str, str]]]:
-    """Stream a draft as ("styled", piece) items, then, if ``compare``, the base model's as ("base", piece)."""
+    """Stream a draft as ("styled", piece) items, then, if ``compare``, the base model's as ("base", piece).
+    ``length`` caps the draft's tokens; AUTO_LENGTH takes the cap from the profile's texts."""
     adapter_dir = profile.active_adapter_dir if profile is not None else None
     request = model_request(profile, request)
+    texts = [d.text for d in profile.demonstrations] if profile is not None else []
 
     def job(progress: ProgressCallback, cancel: CancelToken) -> Iterator[tuple[str, str]]:
         from ditto_desk.core.generate import WriteOptions
@@ -119,6 +122,7 @@ def write(
             if profile is not None:
                 profile.verify()  # a damaged adapter gets the profile's own message, not a peft traceback
             writer.use_adapter(adapter_dir)
+        max_new_tokens = writer.length_for(texts) if length == AUTO_LENGTH else length
         options = WriteOptions(max_new_tokens=max_new_tokens, temperature=temperature)
         # closing(): when the window stops iterating, the generate() thread is stopped and joined at once.
         with closing(writer.stream(request, options, use_adapter=True, cancel=cancel)) as pieces:

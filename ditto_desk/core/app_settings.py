@@ -16,10 +16,11 @@ import platformdirs
 
 from .atomic import atomic_write_json
 from .config import DEFAULT_PRESET, PRESETS
+from .draft_length import MAX_NEW_TOKENS, MIN_NEW_TOKENS
 from .model_settings import AUTO, BUNDLED, DEVICES, QUANTIZATIONS, ModelSettings
 
 SETTINGS_FILE = "settings.json"
-MIN_NEW_TOKENS, MAX_NEW_TOKENS = 16, 1024
+AUTO_LENGTH = 0  # Compose's length taken from the profile's texts (draft_length.py)
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.0, 2.0
 
 
@@ -30,7 +31,9 @@ class AppSettings:
     quantization: str = AUTO
     preset: str = DEFAULT_PRESET
     last_profile: str | None = None
-    compose_max_new_tokens: int = 200
+    # A new key: the old "compose_max_new_tokens" held 200 for everyone (saved at every close), which would
+    # have kept every existing user off the length taken from their own texts.
+    compose_length: int = AUTO_LENGTH
     compose_temperature: float = 0.7
     show_base_comparison: bool = False
 
@@ -71,9 +74,11 @@ def _clean(name: str, value: Any) -> Any:
         return value if value in PRESETS else _INVALID
     if name == "last_profile":
         return value if value is None or (isinstance(value, str) and value) else _INVALID
-    if name == "compose_max_new_tokens":
+    if name == "compose_length":
         ok = isinstance(value, int) and not isinstance(value, bool)
-        return min(MAX_NEW_TOKENS, max(MIN_NEW_TOKENS, value)) if ok else _INVALID
+        if not ok:
+            return _INVALID
+        return AUTO_LENGTH if value == AUTO_LENGTH else min(MAX_NEW_TOKENS, max(MIN_NEW_TOKENS, value))
     if name == "compose_temperature":
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value  # not NaN
         return float(min(MAX_TEMPERATURE, max(MIN_TEMPERATURE, value))) if ok else _INVALID

@@ -12,7 +12,7 @@ GUI thread, so it does not meet this; a script that trains and then streams on i
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +24,7 @@ from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStr
 from .adapter_files import check_base_model
 from .adapters import merged_for_generation
 from .chat import encode_prompt
+from .draft_length import DEFAULT_NEW_TOKENS, draft_token_cap_for
 from .models import LoadedModel
 from .progress import CancelToken
 from .token_sampler import TOP_K, decoding_arguments
@@ -33,7 +34,7 @@ ADAPTER_NAME = "profile"
 
 @dataclass(frozen=True)
 class WriteOptions:
-    max_new_tokens: int = 200
+    max_new_tokens: int = DEFAULT_NEW_TOKENS  # Writer.length_for gives the one fitted to a profile's texts
     temperature: float = 0.7
     top_p: float = 0.9
     top_k: int = TOP_K
@@ -63,6 +64,10 @@ class Writer:
     @property
     def has_adapter(self) -> bool:
         return self.adapter_dir is not None
+
+    def length_for(self, texts: Sequence[str]) -> int:
+        """The draft length that fits an author's ``texts`` (draft_length.py), counted in this model's tokens."""
+        return draft_token_cap_for(self.loaded.tokenizer, texts)
 
     def use_adapter(self, adapter_dir: Path | None) -> None:
         """Put a trained adapter (a PEFT folder) on the model, replacing any other; None means the base model.

@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
 
 from ditto_desk.bridge import tasks
 from ditto_desk.bridge.workers import Job
-from ditto_desk.core.app_settings import MAX_NEW_TOKENS, MAX_TEMPERATURE, MIN_NEW_TOKENS, MIN_TEMPERATURE
+from ditto_desk.core.app_settings import AUTO_LENGTH, MAX_TEMPERATURE, MIN_TEMPERATURE
+from ditto_desk.core.draft_length import MAX_NEW_TOKENS, ROOM
 from ditto_desk.ui.model_host import FAILED, LOADING, ModelHost
 from ditto_desk.ui.session import Session
 from ditto_desk.ui.teach_bar import TeachBar
@@ -80,11 +81,16 @@ class ComposePage(QWidget):
         self.copy_button.clicked.connect(self.copy)
         settings = self.session.settings
         self.length = QSpinBox()
-        self.length.setRange(MIN_NEW_TOKENS, MAX_NEW_TOKENS)
+        # Its lowest value reads "Auto": the length taken from the profile's texts (core/draft_length.py).
+        self.length.setRange(AUTO_LENGTH, MAX_NEW_TOKENS)
+        self.length.setSpecialValueText("Auto")
         self.length.setSingleStep(50)
-        self.length.setValue(settings.compose_max_new_tokens)
+        self.length.setValue(settings.compose_length)
         self.length.setSuffix(" tokens")
-        self.length.setToolTip("The longest draft, in tokens (a token is about ¾ of a word)")
+        self.length.setToolTip(
+            "The longest draft, in tokens (a token is about ¾ of a word). "
+            f"Auto: {ROOM:g} × the longest of the profile's texts."
+        )
         self.temperature = QDoubleSpinBox()
         self.temperature.setRange(MIN_TEMPERATURE, MAX_TEMPERATURE)
         self.temperature.setSingleStep(0.1)
@@ -167,7 +173,7 @@ class ComposePage(QWidget):
     def remember_controls(self) -> None:
         """Copy length/temperature/comparison into the app settings (saved when the window closes)."""
         settings = self.session.settings
-        settings.compose_max_new_tokens = self.length.value()
+        settings.compose_length = self.length.value()
         settings.compose_temperature = round(self.temperature.value(), 2)
         settings.show_base_comparison = self.compare.isChecked()
 

@@ -18,6 +18,7 @@ def test_draft_streams_piece_by_piece_with_the_base_model_when_untrained(make_wi
     _ready(window, qtbot)
     assert "has not learned a style yet" in compose.notice.text()
     assert not compose.write_button.isEnabled()  # nothing to write about yet
+    assert compose.length.text() == "Auto"  # the length fitted to the profile's texts, until the user sets one
     compose.length.setValue(40)
     compose.temperature.setValue(1.0)
     compose.request.setPlainText("A short note to the team about Friday")

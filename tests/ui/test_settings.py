@@ -27,7 +27,7 @@ def test_settings_round_trip_in_ditto_desk_home(_isolated_home: Path) -> None:
         quantization="int8",
         preset="standard",
         last_profile="Work email",
-        compose_max_new_tokens=300,
+        compose_length=300,
         compose_temperature=0.9,
         show_base_comparison=True,
     )
@@ -73,7 +73,7 @@ def test_settings_dialog_and_compose_controls_persist(make_window, qtbot, tmp_pa
 
     saved = load_settings()
     assert (saved.model, saved.device, saved.quantization, saved.preset) == (str(tmp_path), "cpu", "none", "standard")
-    assert (saved.compose_max_new_tokens, saved.compose_temperature, saved.show_base_comparison) == (333, 1.1, True)
+    assert (saved.compose_length, saved.compose_temperature, saved.show_base_comparison) == (333, 1.1, True)
     assert saved.last_profile == "My style"
     reopened = make_window()
     assert reopened.compose.length.value() == 333 and reopened.compose.compare.isChecked()

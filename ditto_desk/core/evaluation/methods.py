@@ -15,6 +15,7 @@ from typing import Any
 from ..adapters import POLICY_ADAPTER, REFERENCE_ADAPTER
 from ..chat import Encoded, encode_chat, encode_prompt, encode_response
 from ..demos import Demonstration
+from ..draft_length import draft_token_cap
 from ..logprobs import response_logprobs
 from ..progress import CancelToken
 from ..sampling import draw_samples
@@ -33,13 +34,15 @@ class Decoding:
     temperature: float = 0.7
     top_p: float = 0.9
     repetition_penalty: float = 1.15
-    length_factor: float = 1.2  # new-token cap = length_factor x the reference text's tokens...
-    max_new_tokens: int = 256  # ...at most this
-    min_new_tokens: int = 16  # ...and at least this
+    # A draft is capped as Compose caps it, from the author's demonstrations (draft_length.py), or at this
+    # many tokens if less. (The cap was 1.2 x the held-out text: a draft of the author's usual length was
+    # cut whenever that one text was short, which no user meets.)
+    max_new_tokens: int | None = None
     batch_size: int = 8  # sequences generated together
 
-    def cap(self, reference_tokens: int) -> int:
-        return max(self.min_new_tokens, min(self.max_new_tokens, round(self.length_factor * reference_tokens)))
+    def cap(self, demonstration_tokens: Sequence[int]) -> int:
+        cap = draft_token_cap(demonstration_tokens)
+        return cap if self.max_new_tokens is None else min(cap, self.max_new_tokens)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -111,9 +114,9 @@ def generate(
     seed: int,
     on_batch: Callable[[int, int], None] | None = None,
     cancel: CancelToken | None = None,
-) -> tuple[list[list[str]], list[list[bool]]]:
-    """``n_samples`` texts per prompt, sampled with fixed seeds, and whether each ended on its own (EOS)
-    rather than at its cap."""
+) -> tuple[list[list[str]], list[list[bool]], list[list[int]]]:
+    """``n_samples`` texts per prompt, sampled with fixed seeds; whether each ended on its own (EOS) rather
+    than at its cap; and how many tokens each ran to."""
     samples = draw_samples(
         model,
         tokenizer,
@@ -131,8 +134,12 @@ def generate(
     )
     texts = [tokenizer.decode(s.ids, skip_special_tokens=True).strip() for s in samples]
     ended = [not s.cut for s in samples]
-    per_prompt = range(0, len(samples), n_samples)
-    return [texts[i : i + n_samples] for i in per_prompt], [ended[i : i + n_samples] for i in per_prompt]
+    tokens = [len(s.ids) for s in samples]
+
+    def per_prompt(values: list[Any]) -> list[list[Any]]:
+        return [values[i : i + n_samples] for i in range(0, len(values), n_samples)]
+
+    return per_prompt(texts), per_prompt(ended), per_prompt(tokens)
 
 
 def reference_logliks(

@@ -254,8 +254,8 @@ def _run_cell(
     start = time.monotonic()
     requests = [d.prompt for d in split.held_out]
     references = [d.text for d in split.held_out]
-    reference_tokens = [len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in references]
-    caps = [options.decoding.cap(n) for n in reference_tokens]
+    demonstration_tokens = [len(tokenizer(d.text, add_special_tokens=False)["input_ids"]) for d in split.demonstrations]
+    caps = [options.decoding.cap(demonstration_tokens)] * len(requests)
     plain = [plain_prompt(tokenizer, r) for r in requests]
     if method == "few-shot":
         # Room for the longest answer inside the model's window, whatever the budget asks.
@@ -272,7 +272,7 @@ def _run_cell(
         clock.emit(Phase.GENERATE, message, 0.9 * done / total, units)
 
     with method_model(model, method) as active, loaded.autocast():
-        texts, ended = generate(
+        texts, ended, tokens = generate(
             active,
             tokenizer,
             prompts,
@@ -297,6 +297,7 @@ def _run_cell(
         "caps": caps,
         "generations": texts,
         "ended": ended,
+        "tokens": tokens,
         "loglik": [{"sum": s, "tokens": n} for s, n in logliks],
         "fluency": [{"sum": s, "tokens": n} for s, n in fluency],
         "seconds": time.monotonic() - start,

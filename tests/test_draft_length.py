@@ -1,0 +1,54 @@
+"""A draft's length cap comes from the author's own texts, in Compose, on the command line and in the evaluation."""
+
+from __future__ import annotations
+
+from ditto_desk.bridge import tasks
+from ditto_desk.core.app_settings import AUTO_LENGTH, AppSettings
+from ditto_desk.core.demos import Demonstration
+from ditto_desk.core.draft_length import DEFAULT_NEW_TOKENS, MAX_NEW_TOKENS, MIN_NEW_TOKENS, draft_token_cap
+from ditto_desk.core.evaluation import Decoding
+from ditto_desk.core.generate import Writer
+from ditto_desk.core.models import load_model
+from ditto_desk.core.profiles import ProfileStore
+from ditto_desk.core.progress import CancelToken, ignore_progress
+
+
+def test_the_cap_leaves_room_for_the_authors_longest_text() -> None:
+    assert draft_token_cap([120, 180, 150]) == 270  # half as long again as the longest
+    assert draft_token_cap([]) == DEFAULT_NEW_TOKENS  # no texts yet
+    assert draft_token_cap([4]) == MIN_NEW_TOKENS and draft_token_cap([5000]) == MAX_NEW_TOKENS
+    # The evaluation caps every method's drafts the same way, or at its own limit if lower.
+    assert Decoding().cap([120, 180]) == 270 and Decoding(max_new_tokens=8).cap([120, 180]) == 8
+
+
+def test_compose_length_is_auto_unless_the_user_sets_one() -> None:
+    assert AppSettings().compose_length == AUTO_LENGTH
+    assert AppSettings.from_json({"compose_length": 0}).compose_length == AUTO_LENGTH
+    assert AppSettings.from_json({"compose_length": 5}).compose_length == MIN_NEW_TOKENS
+    assert AppSettings.from_json({"compose_length": 9999}).compose_length == MAX_NEW_TOKENS
+    # The old key held 200 for everyone who ever closed the window: it no longer pins the length.
+    assert AppSettings.from_json({"compose_max_new_tokens": 200}).compose_length == AUTO_LENGTH
+
+
+def _draft(writer: Writer, profile, length: int) -> list[int]:
+    job = tasks.write(writer, profile, "A note to the team", length, 1.0, compare=False)
+    text = "".join(piece for _, piece in job(ignore_progress, CancelToken()))
+    return writer.loaded.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+
+def test_an_auto_length_draft_runs_to_the_cap_from_the_profiles_texts(tiny_settings) -> None:
+    store = ProfileStore()
+    profile = store.create("me")
+    profile.save_demonstrations(
+        [
+            Demonstration(text="word " * 20, prompt="Write an email about: a"),
+            Demonstration(text="word " * 40, prompt="Write an email about: b"),
+        ]
+    )
+    writer = Writer(load_model(tiny_settings))
+    cap = writer.length_for([d.text for d in profile.demonstrations])
+    assert cap == draft_token_cap([len(writer.loaded.tokenizer(d.text)["input_ids"]) for d in profile.demonstrations])
+    # The random model never ends by itself: its draft runs to the cap (give or take re-tokenisation).
+    auto = _draft(writer, profile, AUTO_LENGTH)
+    assert 0.7 * cap <= len(auto) <= 1.3 * cap
+    assert len(_draft(writer, profile, 2 * cap)) > 1.5 * cap  # a length the user set wins
