@@ -107,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--max-new-tokens", type=_positive, help="cap every draft at this many tokens (default: as Compose)"
     )
+    evaluate.add_argument(
+        "--adapters-from",
+        type=Path,
+        metavar="OUTDIR",
+        help="judge the adapters another evaluation trained (same split; an earlier commit's, say) instead of training",
+    )
     evaluate.add_argument("--threads", type=int, help="CPU threads for torch (1 is far faster on a busy machine)")
     _model_args(evaluate)
 
@@ -292,6 +298,7 @@ def _eval(args: argparse.Namespace) -> int:
         seed=args.seed,
         model=ModelSettings(args.model, args.device, args.quantization),
         decoding=Decoding(max_new_tokens=args.max_new_tokens),
+        adapters_from=args.adapters_from,
     )
     options.config  # noqa: B018 - a bad preset or --set fails here, before any work
     if args.threads:

@@ -122,6 +122,16 @@ def test_eval_end_to_end_never_trains_on_held_out_text_and_resumes(
     )  # the same adapter and seeds give the same texts
     assert again["summary"]["ditto"]["loglik_per_token"] == pytest.approx(data["summary"]["ditto"]["loglik_per_token"])
 
+    # Another evaluation (another commit's code, say) judges these adapters without training...
+    borrowed = [a if a != str(out) else str(tmp_path / "other") for a in args] + ["--adapters-from", str(out)]
+    assert main(borrowed) == EXIT_OK
+    assert "0 training(s), 12 result(s) computed" in capsys.readouterr().out
+    other = json.loads((tmp_path / "other" / "results.json").read_text(encoding="utf-8"))
+    assert other["summary"]["sft"]["loglik_per_token"] == pytest.approx(data["summary"]["sft"]["loglik_per_token"])
+    # ...but never on another split, whose held-out texts they may have been trained on.
+    assert main([*borrowed, "--seed", "5", "--out", str(tmp_path / "third")]) != EXIT_OK
+    assert "on another split" in capsys.readouterr().err
+
 
 def test_a_changed_setup_never_reuses_stale_results(tmp_path: Path) -> None:
     """Cells are keyed by everything they come from; trainings only by what training depends on."""

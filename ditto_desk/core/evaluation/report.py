@@ -58,9 +58,11 @@ def build_report(
     splits: Sequence[AuthorSplit],
     store: ResultStore,
     plans_keys: Mapping[str, Mapping[str, str]],
+    trainings: ResultStore | None = None,
 ) -> EvalReport:
     """Judge every cell in ``store`` and render the report; ``setup`` describes the run (the runner's, as plain data:
-    the report knows nothing of the runner)."""
+    the report knows nothing of the runner). The training logs are read from ``trainings`` (default: ``store``)."""
+    trainings = trainings or store
     demo_texts = [for_the_judge(d.text) for s in splits for d in s.demonstrations]
     demo_authors = [s.author for s in splits for _ in s.demonstrations]
     held_texts = [for_the_judge(d.text) for s in splits for d in s.held_out]
@@ -84,7 +86,7 @@ def build_report(
             "demonstrations": [{"source": d.source, "prompt": d.prompt} for d in split.demonstrations],
             "held_out": [{"source": d.source, "prompt": d.prompt, "text": d.text} for d in split.held_out],
             "methods": per_method,
-            "training": _training_summary(store.training_log(split.author)),
+            "training": _training_summary(trainings.training_log(split.author)),
         }
     data["summary"] = _summary(data["authors"], scores)
     data["readability"] = {

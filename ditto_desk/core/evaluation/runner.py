@@ -50,6 +50,9 @@ class EvalOptions:
     model: ModelSettings = field(default_factory=ModelSettings)
     decoding: Decoding = field(default_factory=Decoding)
     few_shot_budget: int = FEW_SHOT_BUDGET
+    # Judge the adapters an evaluation in this folder trained (an earlier commit's, say) instead of training:
+    # two engines compared by the same evaluation code.
+    adapters_from: Path | None = None
 
     @property
     def config(self) -> TrainingConfig:
@@ -108,7 +111,7 @@ def run_evaluation(
     result.cells_reused = sum(len(METHODS) - len(p.pending) for p in plans)
     total = sum(
         sum(_CELL_UNITS[m] for m in p.pending)
-        + (_TRAIN_UNITS if TRAINED & set(p.pending) and not store.has_adapters(p.split.author, p.train_key) else 0)
+        + (_TRAIN_UNITS if TRAINED & set(p.pending) and not _trained(p, options, store) else 0)
         for p in plans
     )
     clock = _Progress(ProgressClock(total), progress)
@@ -117,12 +120,17 @@ def run_evaluation(
             _run_author(plan, options, config, store, clock, cancel, result, load)
     clock.emit(Phase.REPORT, "Judging and writing the report…", 1.0)
     setup = _setup(options, config, splits)
-    report = build_report(setup, splits, store, plans_keys={p.split.author: p.cell_keys for p in plans})
+    trainings = ResultStore(options.adapters_from) if options.adapters_from is not None else store
+    report = build_report(setup, splits, store, {p.split.author: p.cell_keys for p in plans}, trainings)
     result.report = report
     result.paths = write_report(report, options.out)
     result.seconds = time.monotonic() - start
     clock.emit(Phase.DONE, "Evaluation finished", 1.0)
     return result
+
+
+def _trained(plan: _AuthorPlan, options: EvalOptions, store: ResultStore) -> bool:
+    return options.adapters_from is not None or store.has_adapters(plan.split.author, plan.train_key)
 
 
 def _plan(split: AuthorSplit, options: EvalOptions, config: TrainingConfig, store: ResultStore) -> _AuthorPlan:
@@ -132,7 +140,10 @@ def _plan(split: AuthorSplit, options: EvalOptions, config: TrainingConfig, stor
         "held_out": text_digest(split.held_out),
         "seed": options.seed,
     }
-    train_key = fingerprint({**base, "config": config.to_json()})
+    if options.adapters_from is None:
+        train_key = fingerprint({**base, "config": config.to_json()})
+    else:
+        train_key = ResultStore(options.adapters_from).borrowed_training_key(split)
     cell_keys = {
         m: fingerprint(
             {
@@ -163,6 +174,7 @@ def _setup(options: EvalOptions, config: TrainingConfig, splits: Sequence[Author
         "model": options.model.to_json(),
         "decoding": options.decoding.to_json(),
         "few_shot_budget": options.few_shot_budget,
+        "adapters_from": str(options.adapters_from) if options.adapters_from is not None else None,
         "authors": [s.author for s in splits],
     }
 
@@ -185,8 +197,9 @@ def _run_author(
         _run_cell(plan, method, model, loaded, options, store, clock, cancel)
         result.cells_computed += 1
     if TRAINED & set(plan.pending):
-        if store.has_adapters(author, plan.train_key):
-            model = store.load_adapters(author, loaded.model)
+        trained = ResultStore(options.adapters_from) if options.adapters_from is not None else store
+        if trained.has_adapters(author, plan.train_key):
+            model = trained.load_adapters(author, loaded.model)
         else:
             model = _train(plan, loaded, config, store, clock, cancel)
             result.trainings += 1

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..adapters import POLICY_ADAPTER, REFERENCE_ADAPTER, write_adapter
 from ..atomic import atomic_write_json
+from .corpus import AuthorSplit
 
 # Where each adapter of a trained model is kept, by the method it stands for.
 ADAPTER_FOLDERS = {REFERENCE_ADAPTER: "sft", POLICY_ADAPTER: "ditto"}
@@ -93,6 +94,25 @@ class ResultStore:
 
     def training_log(self, author: str) -> dict[str, Any] | None:
         return _read_json(self.adapter_dir(author) / "training.json")
+
+    def borrowed_training_key(self, split: AuthorSplit) -> str:
+        """The fingerprint of the training that the evaluation in this folder (an earlier commit's, say) ran for
+        ``split``'s author, once its report shows the same split: the same demonstrations, the same held-out
+        texts. Its adapters can then be judged by other evaluation code without training on held-out text."""
+        author = ((_read_json(self.root / "results.json") or {}).get("authors") or {}).get(split.author)
+        log = self.training_log(split.author)
+        if author is None or log is None or not self.has_adapters(split.author, log.get("fingerprint", "")):
+            raise ValueError(f"{self.root} holds no finished evaluation with adapters for {split.author!r}")
+        same_demos = [d.get("source") for d in author.get("demonstrations", [])] == [
+            d.source for d in split.demonstrations
+        ]
+        same_held_out = [d.get("text") for d in author.get("held_out", [])] == [d.text for d in split.held_out]
+        if not (same_demos and same_held_out):
+            raise ValueError(
+                f"{self.root} trained {split.author!r} on another split (another corpus, --k or --seed): "
+                "its adapters may have seen the held-out texts"
+            )
+        return str(log["fingerprint"])
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
