@@ -5,7 +5,7 @@ from __future__ import annotations
 from ditto_desk.bridge import tasks
 from ditto_desk.core.app_settings import AUTO_LENGTH, AppSettings
 from ditto_desk.core.demos import Demonstration
-from ditto_desk.core.draft_length import DEFAULT_NEW_TOKENS, MAX_NEW_TOKENS, MIN_NEW_TOKENS, draft_token_cap
+from ditto_desk.core.draft_length import DEFAULT_NEW_TOKENS, MAX_NEW_TOKENS, MIN_NEW_TOKENS, DraftLength, draft_length
 from ditto_desk.core.evaluation import Decoding
 from ditto_desk.core.generate import Writer
 from ditto_desk.core.models import load_model
@@ -13,12 +13,14 @@ from ditto_desk.core.profiles import ProfileStore
 from ditto_desk.core.progress import CancelToken, ignore_progress
 
 
-def test_the_cap_leaves_room_for_the_authors_longest_text() -> None:
-    assert draft_token_cap([120, 180, 150]) == 270  # half as long again as the longest
-    assert draft_token_cap([]) == DEFAULT_NEW_TOKENS  # no texts yet
-    assert draft_token_cap([4]) == MIN_NEW_TOKENS and draft_token_cap([5000]) == MAX_NEW_TOKENS
-    # The evaluation caps every method's drafts the same way, or at its own limit if lower.
-    assert Decoding().cap([120, 180]) == 270 and Decoding(max_new_tokens=8).cap([120, 180]) == 8
+def test_a_draft_has_room_for_the_authors_longest_text_and_no_less_than_half_their_shortest() -> None:
+    assert draft_length([120, 180, 150]) == DraftLength(floor=60, cap=270)
+    assert draft_length([]) == DraftLength(0, DEFAULT_NEW_TOKENS)  # no texts yet
+    assert draft_length([4]).cap == MIN_NEW_TOKENS and draft_length([5000]) == DraftLength(512, MAX_NEW_TOKENS)
+    assert draft_length([120, 180]).capped_at(40) == DraftLength(40, 40)  # a length the user chose wins
+    # The evaluation bounds every method's drafts the same way, under its own cap if that is lower.
+    assert Decoding().length([120, 180]) == DraftLength(60, 270)
+    assert Decoding(max_new_tokens=8).length([120, 180]) == DraftLength(8, 8)
 
 
 def test_compose_length_is_auto_unless_the_user_sets_one() -> None:
@@ -46,8 +48,10 @@ def test_an_auto_length_draft_runs_to_the_cap_from_the_profiles_texts(tiny_setti
         ]
     )
     writer = Writer(load_model(tiny_settings))
-    cap = writer.length_for([d.text for d in profile.demonstrations])
-    assert cap == draft_token_cap([len(writer.loaded.tokenizer(d.text)["input_ids"]) for d in profile.demonstrations])
+    bounds = writer.length_for([d.text for d in profile.demonstrations])
+    counts = [len(writer.loaded.tokenizer(d.text)["input_ids"]) for d in profile.demonstrations]
+    assert bounds == draft_length(counts)
+    cap = bounds.cap
     # The random model never ends by itself: its draft runs to the cap (give or take re-tokenisation).
     auto = _draft(writer, profile, AUTO_LENGTH)
     assert 0.7 * cap <= len(auto) <= 1.3 * cap

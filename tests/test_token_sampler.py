@@ -32,8 +32,20 @@ def test_tokens_come_from_the_distribution_transformers_samples(temperature, top
 
 
 def test_temperature_zero_decodes_greedily() -> None:
-    assert decoding_arguments(0.0) == {"do_sample": False}
+    greedy = decoding_arguments(0.0)
+    assert greedy["do_sample"] is False and not greedy["logits_processor"]
     sampled = decoding_arguments(0.8, 20, 0.9)
     assert sampled["do_sample"] is False and isinstance(sampled["logits_processor"][0], TopTokenSampler)
     with pytest.raises(ValueError):
         TopTokenSampler(0.0)
+
+
+def test_the_repetition_penalty_spares_the_prompt_and_so_the_end_of_turn_token() -> None:
+    """Every chat prompt holds the end-of-turn token (the model's EOS): a penalty that counted the prompt kept
+    drafts from ending. Only what the draft itself repeats is penalised."""
+    eos, repeated = 2, 7
+    (penalty,) = decoding_arguments(0.0, repetition_penalty=2.0, prompt_length=3)["logits_processor"]
+    ids = torch.tensor([[5, eos, 9, repeated, 8]])  # a 3-token prompt, then two generated tokens
+    scores = penalty(ids, torch.full((1, 12), 4.0))
+    assert scores[0, eos] == 4.0 and scores[0, 5] == 4.0  # in the prompt only: untouched
+    assert scores[0, repeated] == 2.0 and scores[0, 8] == 2.0  # generated: penalised

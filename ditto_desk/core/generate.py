@@ -24,7 +24,7 @@ from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStr
 from .adapter_files import check_base_model
 from .adapters import merged_for_generation
 from .chat import encode_prompt
-from .draft_length import DEFAULT_NEW_TOKENS, draft_token_cap_for
+from .draft_length import DEFAULT_NEW_TOKENS, DraftLength, draft_length_for
 from .models import LoadedModel
 from .progress import CancelToken
 from .token_sampler import TOP_K, decoding_arguments
@@ -34,7 +34,9 @@ ADAPTER_NAME = "profile"
 
 @dataclass(frozen=True)
 class WriteOptions:
-    max_new_tokens: int = DEFAULT_NEW_TOKENS  # Writer.length_for gives the one fitted to a profile's texts
+    # Writer.length_for gives the two fitted to a profile's texts.
+    max_new_tokens: int = DEFAULT_NEW_TOKENS
+    min_new_tokens: int = 0  # no end of text before this many tokens
     temperature: float = 0.7
     top_p: float = 0.9
     top_k: int = TOP_K
@@ -65,9 +67,9 @@ class Writer:
     def has_adapter(self) -> bool:
         return self.adapter_dir is not None
 
-    def length_for(self, texts: Sequence[str]) -> int:
+    def length_for(self, texts: Sequence[str]) -> DraftLength:
         """The draft length that fits an author's ``texts`` (draft_length.py), counted in this model's tokens."""
-        return draft_token_cap_for(self.loaded.tokenizer, texts)
+        return draft_length_for(self.loaded.tokenizer, texts)
 
     def use_adapter(self, adapter_dir: Path | None) -> None:
         """Put a trained adapter (a PEFT folder) on the model, replacing any other; None means the base model.
@@ -109,9 +111,15 @@ class Writer:
                     self.model.generate(
                         input_ids=prompt,
                         attention_mask=torch.ones_like(prompt),
-                        **decoding_arguments(options.temperature, options.top_k, options.top_p),
-                        repetition_penalty=options.repetition_penalty,
+                        **decoding_arguments(
+                            options.temperature,
+                            options.top_k,
+                            options.top_p,
+                            options.repetition_penalty,
+                            prompt_length=prompt.shape[1],
+                        ),
                         max_new_tokens=options.max_new_tokens,
+                        min_new_tokens=min(options.min_new_tokens, options.max_new_tokens),
                         pad_token_id=tokenizer.pad_token_id,
                         eos_token_id=tokenizer.eos_token_id,
                         streamer=streamer,

@@ -66,8 +66,9 @@ def draw_samples(
     ``max_new_tokens`` is one cap for all, or one per prompt. Rows are batched (up to ``batch_size``)
     longest cap first, so a batch's rows have similar caps; generation stops once every row has ended.
     With ``seed``, each batch draws from its own fixed seed, so two models given the same prompts meet the
-    same random numbers. ``top_k`` and ``top_p`` go to :class:`TopTokenSampler`, the rest of ``sampling`` to
-    ``generate`` (repetition_penalty, ...). The active LoRA adapter is merged while drawing, for speed.
+    same random numbers. ``top_k``, ``top_p`` and ``repetition_penalty`` go to :func:`decoding_arguments`,
+    the rest of ``sampling`` to ``generate`` (min_new_tokens, ...). The active LoRA adapter is merged while
+    drawing, for speed.
     ``on_batch(done, total)`` reports after each batch; the cancel flag is checked between batches (and,
     through ``cancel_checkpoints``, inside them).
     """
@@ -75,7 +76,8 @@ def draw_samples(
     per_prompt = [counts] * len(prompts) if isinstance(counts, int) else list(counts)
     jobs = [i for i in range(len(prompts)) for _ in range(per_prompt[i])]
     order = sorted(range(len(jobs)), key=lambda j: -caps[jobs[j]])  # stable: prompt order within a cap
-    decoding = decoding_arguments(temperature, sampling.pop("top_k", TOP_K), sampling.pop("top_p", 1.0))
+    top_k, top_p = sampling.pop("top_k", TOP_K), sampling.pop("top_p", 1.0)
+    repetition_penalty = sampling.pop("repetition_penalty", 1.0)
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
@@ -88,15 +90,15 @@ def draw_samples(
             batch = left_padded([prompts[jobs[j]] for j in chunk], tokenizer.pad_token_id, device)
             if seed is not None:
                 torch.manual_seed(seed_for(seed, batch_index))
+            width = batch["input_ids"].shape[1]
             out = model.generate(
                 **batch,
-                **decoding,
+                **decoding_arguments(temperature, top_k, top_p, repetition_penalty, prompt_length=width),
                 max_new_tokens=max(caps[jobs[j]] for j in chunk),
                 pad_token_id=tokenizer.pad_token_id,
                 eos_token_id=tokenizer.eos_token_id,
                 **sampling,
             )
-            width = batch["input_ids"].shape[1]
             for row, j in enumerate(chunk):
                 example = jobs[j]
                 generated = out[row, width:].tolist()[: caps[example]]

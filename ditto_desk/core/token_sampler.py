@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from transformers import LogitsProcessor, LogitsProcessorList
+from transformers import LogitsProcessor, LogitsProcessorList, RepetitionPenaltyLogitsProcessor
 
 TOP_K = 50  # transformers' default, which every draw here used before this sampler
 
@@ -43,10 +43,24 @@ class TopTokenSampler(LogitsProcessor):
         return picked.scatter_(1, choice, 0.0)
 
 
-def decoding_arguments(temperature: float, top_k: int | None = TOP_K, top_p: float = 1.0) -> dict[str, Any]:
+def decoding_arguments(
+    temperature: float,
+    top_k: int | None = TOP_K,
+    top_p: float = 1.0,
+    repetition_penalty: float = 1.0,
+    prompt_length: int | None = None,
+) -> dict[str, Any]:
     """``generate`` arguments that decode greedily at temperature 0 and sample with :class:`TopTokenSampler`
-    above it."""
-    if temperature <= 0:
-        return {"do_sample": False}
-    sampler = TopTokenSampler(temperature, top_k, top_p)
-    return {"do_sample": False, "logits_processor": LogitsProcessorList([sampler])}
+    above it.
+
+    The repetition penalty counts only the tokens generated after the (padded) prompt of ``prompt_length``
+    tokens. Counted over the prompt it hit the end-of-turn token that closes every chat turn, so a draft was
+    kept from ending where the model would end it: on the shipped corpus half of DITTO's drafts and most of
+    SFT's ran to the length cap (benchmarks/eval_quick.md).
+    """
+    processors: list[LogitsProcessor] = []
+    if repetition_penalty != 1.0:
+        processors.append(RepetitionPenaltyLogitsProcessor(repetition_penalty, prompt_ignore_length=prompt_length))
+    if temperature > 0:
+        processors.append(TopTokenSampler(temperature, top_k, top_p))
+    return {"do_sample": False, "logits_processor": LogitsProcessorList(processors)}

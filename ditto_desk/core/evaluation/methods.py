@@ -15,7 +15,7 @@ from typing import Any
 from ..adapters import POLICY_ADAPTER, REFERENCE_ADAPTER
 from ..chat import Encoded, encode_chat, encode_prompt, encode_response
 from ..demos import Demonstration
-from ..draft_length import draft_token_cap
+from ..draft_length import DraftLength, draft_length
 from ..logprobs import response_logprobs
 from ..progress import CancelToken
 from ..sampling import draw_samples
@@ -34,15 +34,15 @@ class Decoding:
     temperature: float = 0.7
     top_p: float = 0.9
     repetition_penalty: float = 1.15
-    # A draft is capped as Compose caps it, from the author's demonstrations (draft_length.py), or at this
-    # many tokens if less. (The cap was 1.2 x the held-out text: a draft of the author's usual length was
-    # cut whenever that one text was short, which no user meets.)
+    # A draft is bounded as Compose bounds it, from the author's demonstrations (draft_length.py), and
+    # capped at this many tokens if less. (The cap was 1.2 x the held-out text: a draft of the author's
+    # usual length was cut whenever that one text was short, which no user meets.)
     max_new_tokens: int | None = None
     batch_size: int = 8  # sequences generated together
 
-    def cap(self, demonstration_tokens: Sequence[int]) -> int:
-        cap = draft_token_cap(demonstration_tokens)
-        return cap if self.max_new_tokens is None else min(cap, self.max_new_tokens)
+    def length(self, demonstration_tokens: Sequence[int]) -> DraftLength:
+        bounds = draft_length(demonstration_tokens)
+        return bounds if self.max_new_tokens is None else bounds.capped_at(min(bounds.cap, self.max_new_tokens))
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -108,7 +108,7 @@ def generate(
     model: Any,
     tokenizer: Any,
     prompts: Sequence[Sequence[int]],
-    caps: Sequence[int],
+    length: DraftLength,
     n_samples: int,
     decoding: Decoding,
     seed: int,
@@ -122,7 +122,7 @@ def generate(
         tokenizer,
         prompts,
         n_samples,
-        caps,
+        length.cap,
         decoding.temperature,
         decoding.batch_size,
         0,
@@ -131,6 +131,7 @@ def generate(
         seed=seed,
         top_p=decoding.top_p,
         repetition_penalty=decoding.repetition_penalty,
+        min_new_tokens=length.floor,
     )
     texts = [tokenizer.decode(s.ids, skip_special_tokens=True).strip() for s in samples]
     ended = [not s.cut for s in samples]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import atomic_write_json, atomic_write_text
-from ..draft_length import MAX_NEW_TOKENS, MIN_NEW_TOKENS, ROOM
+from ..draft_length import FLOOR, MAX_NEW_TOKENS, MIN_NEW_TOKENS, ROOM
 from ..progress import Phase
 from .corpus import AuthorSplit
 from .judge import StyleJudge
@@ -241,8 +241,9 @@ def render_markdown(data: Mapping[str, Any]) -> str:
     lines += [
         "",
         f"Decoding, the same for every method: temperature {d['temperature']}, top-p {d['top_p']}, repetition "
-        f"penalty {d['repetition_penalty']}, at most {ROOM:g}× the tokens of the author's longest demonstration, "
-        f"as Compose writes (between {MIN_NEW_TOKENS} and {MAX_NEW_TOKENS}"
+        f"penalty {d['repetition_penalty']} (on the draft's own tokens), and as Compose writes: at least {FLOOR:g}× "
+        f"the tokens of the author's shortest demonstration, at most {ROOM:g}× those of the longest (between "
+        f"{MIN_NEW_TOKENS} and {MAX_NEW_TOKENS}"
         + (f", and at most {d['max_new_tokens']}" if d.get("max_new_tokens") else "")
         + f"). Few-shot prompts hold the demonstrations, cut to fit {setup['few_shot_budget']} tokens.",
         "",

@@ -268,12 +268,12 @@ def _run_cell(
     requests = [d.prompt for d in split.held_out]
     references = [d.text for d in split.held_out]
     demonstration_tokens = [len(tokenizer(d.text, add_special_tokens=False)["input_ids"]) for d in split.demonstrations]
-    caps = [options.decoding.cap(demonstration_tokens)] * len(requests)
+    length = options.decoding.length(demonstration_tokens)
     plain = [plain_prompt(tokenizer, r) for r in requests]
     if method == "few-shot":
         # Room for the longest answer inside the model's window, whatever the budget asks.
         window = getattr(getattr(model, "config", None), "max_position_embeddings", 8192)
-        budget = min(options.few_shot_budget, window - max(caps))
+        budget = min(options.few_shot_budget, window - length.cap)
         prompts = [few_shot_prompt(tokenizer, split.demonstrations, r, budget) for r in requests]
     else:
         prompts = plain
@@ -289,7 +289,7 @@ def _run_cell(
             active,
             tokenizer,
             prompts,
-            caps,
+            length,
             options.samples_per_prompt,
             options.decoding,
             seed_for(options.seed, author),  # the same seeds for every method: only the model differs
@@ -307,7 +307,8 @@ def _run_cell(
         "method": method,
         "requests": requests,
         "prompt_tokens": [len(p) for p in prompts],
-        "caps": caps,
+        "caps": [length.cap] * len(requests),
+        "floor": length.floor,
         "generations": texts,
         "ended": ended,
         "tokens": tokens,
