@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import DEFAULT_PRESET, TrainingConfig, preset
+from ..draft_length import FLOOR, ROOM
 from ..engine import DittoRun
 from ..models import LoadedModel, ModelSettings, load_model
 from ..progress import CancelToken, Phase, ProgressCallback, ProgressClock, ProgressEvent, ignore_progress
@@ -33,6 +34,10 @@ from .methods import (
 )
 from .report import EvalReport, build_report, write_report
 from .store import ResultStore, fingerprint
+
+# How drafts are bounded and penalised (draft_length.py, token_sampler.decoding_arguments): part of every
+# result's fingerprint, so that drafts written under other rules are never reused.
+DRAFT_RULES = {"room": ROOM, "floor": FLOOR, "repetition_penalty_counts": "the draft's own tokens"}
 
 # Relative cost of the work, to spread the progress bar (measured roughly on 2 CPU cores).
 _TRAIN_UNITS, _CELL_UNITS = 6.0, {"zero-shot": 1.0, "few-shot": 1.6, "sft": 1.0, "ditto": 1.0}
@@ -150,6 +155,7 @@ def _plan(split: AuthorSplit, options: EvalOptions, config: TrainingConfig, stor
                 **base,
                 "method": m,
                 "decoding": options.decoding.to_json(),
+                "draft_rules": DRAFT_RULES,
                 "samples": options.samples_per_prompt,
                 "few_shot_budget": options.few_shot_budget if m == "few-shot" else None,
                 "training": train_key if m in TRAINED else None,
