@@ -127,7 +127,6 @@ def main(argv: list[str] | None = None) -> int:
     compose = window.compose
     window.tabs.setCurrentWidget(compose)
     compose.request.setPlainText(REQUEST)
-    compose.length.setValue(160)
     compose.compare.setChecked(True)
     compose.write()
     wait(lambda: not compose.writing, 600, "the draft")
