@@ -63,4 +63,5 @@ def decoding_arguments(
         processors.append(RepetitionPenaltyLogitsProcessor(repetition_penalty, prompt_ignore_length=prompt_length))
     if temperature > 0:
         processors.append(TopTokenSampler(temperature, top_k, top_p))
-    return {"do_sample": False, "logits_processor": LogitsProcessorList(processors)}
+    # generate()'s own penalty stays off, whatever the model's generation_config holds (Qwen2.5 ships 1.05).
+    return {"do_sample": False, "repetition_penalty": 1.0, "logits_processor": LogitsProcessorList(processors)}
