@@ -3,9 +3,10 @@
 A fixed cap cuts the drafts of an author who writes long emails mid-sentence and lets a model ramble far
 past where a brief author would stop. The cap is taken from the profile's texts instead: half as long
 again as the longest of them, so that a draft of the author's usual length ends on its own, and one that
-runs past anything the author wrote is stopped. The floor, half the shortest text (or the cap), keeps a fine-tuned
-model, whose end-of-text token comes early once nothing penalises it, from stopping after a sentence or two
-(on the shipped corpus, DITTO's drafts then averaged 26-58 tokens against the authors' 146-172).
+runs past anything the author wrote is stopped. The floor, half the shortest text (or of the cap), keeps a
+fine-tuned model, whose end-of-text token comes early once nothing penalises it, from stopping after a
+sentence or two (on the shipped corpus DITTO's drafts then ran 62 tokens on average, 26 for one author,
+against the authors' 146-172: benchmarks/eval_quick.md).
 
 Compose uses both unless the user sets a length; the evaluation bounds every method's drafts with them, so
 that "ended on its own" means what a user sees.

@@ -125,13 +125,19 @@ def run_evaluation(
             _run_author(plan, options, config, store, clock, cancel, result, load)
     clock.emit(Phase.REPORT, "Judging and writing the report…", 1.0)
     setup = _setup(options, config, splits)
-    trainings = ResultStore(options.adapters_from) if options.adapters_from is not None else store
-    report = build_report(setup, splits, store, {p.split.author: p.cell_keys for p in plans}, trainings)
+    report = build_report(
+        setup, splits, store, {p.split.author: p.cell_keys for p in plans}, _trainings(options, store)
+    )
     result.report = report
     result.paths = write_report(report, options.out)
     result.seconds = time.monotonic() - start
     clock.emit(Phase.DONE, "Evaluation finished", 1.0)
     return result
+
+
+def _trainings(options: EvalOptions, store: ResultStore) -> ResultStore:
+    """Where the adapters to judge are: this run's folder, or the one --adapters-from names."""
+    return ResultStore(options.adapters_from) if options.adapters_from is not None else store
 
 
 def _trained(plan: _AuthorPlan, options: EvalOptions, store: ResultStore) -> bool:
@@ -203,7 +209,7 @@ def _run_author(
         _run_cell(plan, method, model, loaded, options, store, clock, cancel)
         result.cells_computed += 1
     if TRAINED & set(plan.pending):
-        trained = ResultStore(options.adapters_from) if options.adapters_from is not None else store
+        trained = _trainings(options, store)
         if trained.has_adapters(author, plan.train_key):
             model = trained.load_adapters(author, loaded.model)
         else:
