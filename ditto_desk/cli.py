@@ -267,9 +267,7 @@ def _write(args: argparse.Namespace, store: Any) -> int:
             print(f"Profile {profile.name!r} is not trained yet: writing with the base model.", file=sys.stderr)
         else:
             writer.use_adapter(profile.active_adapter_dir)
-    bounds = writer.length_for([d.text for d in profile.demonstrations])
-    if args.max_new_tokens:
-        bounds = bounds.capped_at(args.max_new_tokens)
+    bounds = writer.length_for([d.text for d in profile.demonstrations], args.max_new_tokens)
     options = WriteOptions(bounds.cap, bounds.floor, args.temperature, seed=args.seed)
     request = as_request(args.request, [d.prompt for d in profile.demonstrations])
     runs = [("learned style", writer.has_adapter and not args.base)]

@@ -122,9 +122,7 @@ def write(
             if profile is not None:
                 profile.verify()  # a damaged adapter gets the profile's own message, not a peft traceback
             writer.use_adapter(adapter_dir)
-        bounds = writer.length_for(texts)
-        if length != AUTO_LENGTH:
-            bounds = bounds.capped_at(length)
+        bounds = writer.length_for(texts, None if length == AUTO_LENGTH else length)
         options = WriteOptions(max_new_tokens=bounds.cap, min_new_tokens=bounds.floor, temperature=temperature)
         # closing(): when the window stops iterating, the generate() thread is stopped and joined at once.
         with closing(writer.stream(request, options, use_adapter=True, cancel=cancel)) as pieces:

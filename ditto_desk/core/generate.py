@@ -67,9 +67,11 @@ class Writer:
     def has_adapter(self) -> bool:
         return self.adapter_dir is not None
 
-    def length_for(self, texts: Sequence[str]) -> DraftLength:
-        """The draft length that fits an author's ``texts`` (draft_length.py), counted in this model's tokens."""
-        return draft_length_for(self.loaded.tokenizer, texts)
+    def length_for(self, texts: Sequence[str], chosen: int | None = None) -> DraftLength:
+        """The draft length that fits an author's ``texts`` (draft_length.py), counted in this model's tokens,
+        under the cap the user ``chosen`` if any."""
+        bounds = draft_length_for(self.loaded.tokenizer, texts)
+        return bounds if chosen is None else bounds.capped_at(chosen)
 
     def use_adapter(self, adapter_dir: Path | None) -> None:
         """Put a trained adapter (a PEFT folder) on the model, replacing any other; None means the base model.
