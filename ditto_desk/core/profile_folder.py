@@ -25,7 +25,7 @@ from .adapter_files import ADAPTERS_DIR, check_adapter, check_written, seal
 from .atomic import atomic_write_json, fsync_dir, is_disk_full
 from .demos import Demonstration, split_new
 from .profile_edits import EDITS_FILE, Edit, check_edit, edits_json, load_edits
-from .profile_io import ProfileError, describe, load_demonstrations, load_settings, parse_json, read_json
+from .profile_io import ProfileError, load_demonstrations, load_settings, parse_json, read_json_of
 from .profile_lock import ProfileLock
 
 FORMAT = 1
@@ -107,13 +107,7 @@ class Profile:
     def load(cls, path: Path, *, verify: bool = True) -> Profile:
         name = path.name
         restore = f"Restore the folder {path} from a backup, or delete the profile and create it again."
-        meta = read_json(path / PROFILE_FILE, name, restore)
-        if not isinstance(meta, dict):
-            raise ProfileError(
-                f"The profile '{name}' is damaged: {PROFILE_FILE} holds {describe(meta)} instead of a "
-                f"profile description. {restore}",
-                path / PROFILE_FILE,
-            )
+        meta = read_json_of(path / PROFILE_FILE, name, dict, "a profile description", restore)
         fmt = meta.get("format")
         if isinstance(fmt, int) and not isinstance(fmt, bool) and fmt > FORMAT:
             raise ProfileError(

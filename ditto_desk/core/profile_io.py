@@ -57,18 +57,24 @@ def read_json(path: Path, profile: str, damaged_advice: str) -> Any:
         ) from exc
 
 
+def read_json_of(path: Path, profile: str, kind: type, what: str, damaged_advice: str) -> Any:
+    """``read_json``, then refuse anything but a ``kind`` (list, dict) with a message naming ``what`` it should hold."""
+    raw = read_json(path, profile, damaged_advice)
+    if not isinstance(raw, kind):
+        raise ProfileError(
+            f"The profile '{profile}' is damaged: {path.name} holds {describe(raw)} instead of {what}. "
+            f"{damaged_advice}",
+            path,
+        )
+    return raw
+
+
 def load_demonstrations(path: Path, profile: str) -> list[Demonstration]:
     # A missing file just means "no demonstrations yet": the user loses nothing they could recover.
     if not path.exists():
         return []
     advice = f"Fix or delete {path} (the profile then starts with no demonstrations), or restore it from a backup."
-    raw = read_json(path, profile, advice)
-    if not isinstance(raw, list):
-        raise ProfileError(
-            f"The profile '{profile}' is damaged: {path.name} holds {describe(raw)} instead of a "
-            f"list of demonstrations. {advice}",
-            path,
-        )
+    raw = read_json_of(path, profile, list, "a list of demonstrations", advice)
     demos = []
     for i, item in enumerate(raw, start=1):
         try:
@@ -86,11 +92,4 @@ def load_settings(path: Path, profile: str) -> dict[str, Any]:
     if not path.exists():
         return {}
     advice = f"Fix or delete {path} (default settings are then used), or restore it from a backup."
-    raw = read_json(path, profile, advice)
-    if not isinstance(raw, dict):
-        raise ProfileError(
-            f"The profile '{profile}' is damaged: {path.name} holds {describe(raw)} instead of "
-            f"an object of settings. {advice}",
-            path,
-        )
-    return raw
+    return read_json_of(path, profile, dict, "an object of settings", advice)
