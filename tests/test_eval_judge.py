@@ -11,6 +11,7 @@ from ditto_desk.core.evaluation.judge import StyleJudge, distort
 from ditto_desk.core.evaluation.winrate import (
     average_win_rates,
     binomial_p_above_chance,
+    head_to_head,
     mean_and_se,
     prompt_win,
     win_matrix,
@@ -91,6 +92,8 @@ def test_average_win_rates_by_hand() -> None:
     assert rates["c"][0] == pytest.approx(0.5)
     assert sum(r for r, _ in rates.values()) == pytest.approx(1.5)  # every game gives out exactly one win
     assert rates["c"][1] == pytest.approx(0.5)  # SE of [0, 1]: sd 0.707 / sqrt(2)
+    # a against b alone: prompt 1 won, prompt 2 tied -> 0.75, SE of [1, 0.5] = 0.25
+    assert head_to_head(scores, "a", "b") == (pytest.approx(0.75), pytest.approx(0.25))
 
 
 def test_identical_methods_split_every_game() -> None:

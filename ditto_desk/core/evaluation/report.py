@@ -21,7 +21,7 @@ from .judge import StyleJudge
 from .methods import METHODS
 from .readability import for_the_judge, readability
 from .store import ResultStore
-from .winrate import average_win_rates, binomial_p_above_chance, mean_and_se, win_matrix
+from .winrate import average_win_rates, binomial_p_above_chance, head_to_head, mean_and_se, win_matrix
 
 SIGNIFICANCE = 0.05
 JUDGES = ("plain", "masked")
@@ -94,6 +94,7 @@ def build_report(
         **{m: data["summary"][m]["readability"] for m in METHODS},
     }
     data["win_matrix"] = {j: win_matrix(scores[j]) for j in JUDGES}
+    data["ditto_over_sft"] = {j: head_to_head(scores[j], "ditto", "sft") for j in JUDGES}
     report = EvalReport(data)
     report.markdown = render_markdown(data)
     return report
@@ -224,6 +225,12 @@ def render_markdown(data: Mapping[str, Any]) -> str:
         )
     first = next(iter(summary.values()))
     lines += ["", f"{first['prompts']} held-out prompts, {first['texts']} generations per method.", ""]
+    (plain, plain_se), (masked, masked_se) = (data["ditto_over_sft"][j] for j in JUDGES)
+    lines += [
+        f"DITTO against SFT alone (what the DPO phase adds; 50 % is a tie): {_pct(plain, plain_se)} % plain, "
+        f"{_pct(masked, masked_se)} % masked.",
+        "",
+    ]
     lines += _readability_section(data["readability"])
     lines += ["## Per author (attribution % plain / masked, log-lik/token)", ""]
     lines += ["| author | " + " | ".join(METHODS) + " |", "|---" * (len(METHODS) + 1) + "|"]

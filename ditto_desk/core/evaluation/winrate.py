@@ -45,6 +45,13 @@ def win_matrix(scores: Scores) -> dict[str, dict[str, float]]:
     }
 
 
+def head_to_head(scores: Scores, a: str, b: str) -> tuple[float, float]:
+    """a's win rate against b alone: (mean over prompts, its standard error). DITTO against SFT is what the
+    DPO phase adds; this standard error, not the spread of two methods' averages, says whether a lead is real."""
+    n = _check(scores)
+    return mean_and_se([prompt_win(scores[a][p], scores[b][p]) for p in range(n)])
+
+
 def average_win_rates(scores: Scores) -> dict[str, tuple[float, float]]:
     """Each method's win rate against all the others: (mean over prompts, its standard error)."""
     n = _check(scores)
