@@ -54,7 +54,7 @@ def test_reference_is_the_frozen_sft_model(tiny_settings, tiny_config, sample_de
     again = response_logprobs(model, [Encoded(run.prompts[d], r) for d, r in keys], run.tokenizer.pad_token_id)
     model.set_adapter(POLICY_ADAPTER)
     for key, (logp, _) in zip(keys, again, strict=True):
-        assert run._reference[key] == pytest.approx(logp, abs=1e-3)
+        assert sum(run._reference[key]) == pytest.approx(logp, abs=1e-3)
 
 
 def test_every_rounds_samples_are_kept(tiny_settings, tiny_config, sample_demos) -> None:
@@ -173,17 +173,20 @@ def test_the_saved_adapter_writes_exactly_like_the_trained_policy(
         assert mean_token_loglik(model, examples, pad) == pytest.approx(policy, abs=1e-4), "saving changed it"
 
 
-@pytest.mark.parametrize(("quantization", "tolerance"), [("none", 1e-4), ("bf16", 2e-3)])
+@pytest.mark.parametrize(
+    ("quantization", "tolerance", "ld_alpha"), [("none", 1e-4, None), ("bf16", 2e-3, None), ("none", 1e-4, 0.5)]
+)
 def test_the_first_dpo_step_starts_from_the_reference(
-    quantization, tolerance, tiny_settings, tiny_config, sample_demos
+    quantization, tolerance, ld_alpha, tiny_settings, tiny_config, sample_demos
 ) -> None:
     """Before any DPO update the policy is the SFT model: trl's log-probs of every pair must equal the cached
     reference, so the first step's reward margin is 0 and its loss log(2). Under bf16 the sums differ by
-    rounding only; while autocast cached the untrained adapter, the margin was -4 on the bundled model."""
+    rounding only; while autocast cached the untrained adapter, the margin was -4 on the bundled model. With
+    LD-DPO the reference's tails are weighted per pair exactly as trl weighs the policy's."""
     from dataclasses import replace
 
     loaded = load_model(replace(tiny_settings, quantization=quantization, device="cpu"))
-    config = tiny_config.with_overrides(dpo_steps=1, sft_learning_rate=1e-2, rpo_alpha=0.0)  # loss: DPO's alone
+    config = tiny_config.with_overrides(dpo_steps=1, sft_learning_rate=1e-2, rpo_alpha=0.0, ld_alpha=ld_alpha)
     run = DittoRun(loaded, sample_demos, config)
     run.run()
     first = next(e for e in run.stats.log if e["phase"] == "dpo")

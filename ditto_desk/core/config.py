@@ -44,6 +44,11 @@ class TrainingConfig:
     # A likelihood term on the chosen texts (trl's "sft" loss beside "sigmoid", as in RPO): keeps DPO from
     # pushing every likelihood down until the drafts slide into junk. 0 is plain DPO, as in the paper.
     rpo_alpha: float = 0.0
+    # LD-DPO (Liu et al. 2024, trl's ld_alpha): tokens past the shorter response of a pair count this much in
+    # DPO's log-probs; None counts them in full (plain DPO), which can raise its margin by ending every response
+    # sooner. Off in every preset: at 0.5 the quick preset's drafts ended and ran as long as without it, and its
+    # lead over SFT moved within the evaluation's error (benchmarks/eval_quick.md, session 9).
+    ld_alpha: float | None = None
     dpo_weight: float = 1.0  # DPO's own loss beside it: 0 leaves the likelihood term alone (for comparisons)
     # Stop DPO once a step's mean reward margin passes this (None: never), keeping the last policy within it:
     # the policy has moved that far from its reference and over-optimises from there on (a Gemma-3-270M's

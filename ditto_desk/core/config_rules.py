@@ -86,6 +86,7 @@ RULES: dict[str, Rule] = {
     "share_replay": _share(),
     "share_intermodel": _share(),
     "rpo_alpha": Rule(float, 0, 100),
+    "ld_alpha": Rule(float, 0, 1, optional=True),
     "dpo_weight": Rule(float, 0, 100),
     "dpo_stop_margin": Rule(float, -1_000, 1_000, optional=True),
     "temperature": Rule(float, 0, 10, low_open=True),  # DITTO samples; 0 would be greedy, one sample per prompt

@@ -51,12 +51,21 @@ def make_optimizer(model: Any, args: DPOConfig, config: TrainingConfig) -> tuple
     return optimizer, scheduler
 
 
+def length_desensitized(token_logps: Sequence[float], shared: int, ld_alpha: float | None) -> float:
+    """A response's log-prob as trl's DPO loss sums it: the first ``shared`` tokens in full and the rest weighted
+    by ``ld_alpha`` (LD-DPO; None weighs every token in full, plain DPO)."""
+    tail = sum(token_logps[shared:])
+    return sum(token_logps[:shared]) + (tail if ld_alpha is None else ld_alpha * tail)
+
+
 def pairs_dataset(
     prompts: Sequence[tuple[int, ...]],
     pairs: Sequence[Pair],
-    reference: Callable[[int, tuple[int, ...]], float] | None = None,
+    reference: Callable[[int, tuple[int, ...]], Sequence[float]] | None = None,
+    ld_alpha: float | None = None,
 ) -> Dataset:
-    """Tokenised pairs, with the reference log-probs once they are known."""
+    """Tokenised pairs, with the reference log-probs once ``reference`` gives them (per token), summed as
+    trl's loss sums the policy's: past the shorter response's length weighted by ``ld_alpha``."""
     rows = []
     for p in pairs:
         row: dict[str, Any] = {
@@ -65,8 +74,9 @@ def pairs_dataset(
             "rejected_ids": list(p.rejected),
         }
         if reference is not None:
-            row["ref_chosen_logps"] = reference(p.example, p.chosen)
-            row["ref_rejected_logps"] = reference(p.example, p.rejected)
+            shared = min(len(p.chosen), len(p.rejected))
+            row["ref_chosen_logps"] = length_desensitized(reference(p.example, p.chosen), shared, ld_alpha)
+            row["ref_rejected_logps"] = length_desensitized(reference(p.example, p.rejected), shared, ld_alpha)
         rows.append(row)
     return Dataset.from_list(rows)
 
@@ -104,6 +114,9 @@ class DpoRounds:
             beta=config.beta,
             # DPO's sigmoid loss, plus the chosen texts' mean token NLL weighted by rpo_alpha when asked for.
             **_losses(config),
+            # LD-DPO: a rejected sample's tokens past the chosen text's length (or the reverse) count ld_alpha each,
+            # so DPO cannot raise its margin by making every response shorter (the engine's reference sums alike).
+            ld_alpha=config.ld_alpha,
             max_length=None,
             precompute_ref_log_probs=False,
             remove_unused_columns=False,

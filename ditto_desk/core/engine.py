@@ -25,7 +25,7 @@ from .config import TrainingConfig
 from .demos import Demonstration
 from .dpo import DpoRounds, pairs_dataset
 from .interrupt import cancel_checkpoints
-from .logprobs import response_logprobs
+from .logprobs import response_token_logprobs
 from .models import LoadedModel
 from .pairs import EXPERT, INTER_MODEL, KINDS, REPLAY, Pair, SamplePool, build_round_pairs, count_kinds
 from .progress import CancelToken, Phase, ProgressCallback, ProgressClock, ignore_progress
@@ -74,7 +74,7 @@ class DittoRun:
         self.responses = [e.response_ids for e in self.examples]
         self.caps = [self._sample_cap(e) for e in self.examples]
         self.pool = SamplePool(len(self.examples))
-        self._reference: dict[tuple[int, tuple[int, ...]], float] = {}
+        self._reference: dict[tuple[int, tuple[int, ...]], tuple[float, ...]] = {}  # per-token log-probs
         self._reference_fingerprint: str | None = None
         self._policy_states: list[dict[str, Any]] = []  # the policy before each of the last DPO updates
         self.model: Any = None
@@ -179,7 +179,7 @@ class DittoRun:
                 dpo = DpoRounds(self.model, self.tokenizer, unscored, c, self.loaded.device, self.cancel)
             with self._timed(Phase.REFERENCE):
                 self._score_reference(samples)
-            dataset = pairs_dataset(self.prompts, pairs, self._reference_logp)
+            dataset = pairs_dataset(self.prompts, pairs, self._reference_token_logps, c.ld_alpha)
             on_step = self._dpo_reporter(round_index, done_steps, batches)
             with self._timed(Phase.DPO):
                 dpo.train(dataset, steps, on_step)
@@ -288,7 +288,7 @@ class DittoRun:
         check_frozen(self.model, REFERENCE_ADAPTER, self._reference_fingerprint)
         self.model.set_adapter(REFERENCE_ADAPTER)
         try:
-            scored = response_logprobs(
+            scored = response_token_logprobs(
                 self.model,
                 [Encoded(self.prompts[e], r) for e, r in wanted],
                 self.tokenizer.pad_token_id,
@@ -296,11 +296,11 @@ class DittoRun:
             )
         finally:
             self.model.set_adapter(POLICY_ADAPTER)  # also re-freezes the reference adapter
-        for key, (logp, _) in zip(wanted, scored, strict=True):
-            self._reference[key] = logp
+        for key, token_logps in zip(wanted, scored, strict=True):
+            self._reference[key] = token_logps
         self.clock.advance(sum(len(self.prompts[e]) + len(r) for e, r in wanted) * _COST_SCORED_TOKEN)
 
-    def _reference_logp(self, example: int, response: tuple[int, ...]) -> float:
+    def _reference_token_logps(self, example: int, response: tuple[int, ...]) -> tuple[float, ...]:
         return self._reference[(example, response)]
 
     # ----- results -----

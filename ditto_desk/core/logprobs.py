@@ -1,4 +1,4 @@
-"""Summed and per-token log-likelihoods of responses, for the DPO reference and for evaluation."""
+"""Log-likelihoods of responses, token by token or summed, for the DPO reference and for evaluation."""
 
 from __future__ import annotations
 
@@ -26,18 +26,17 @@ def pad_batch(examples: Sequence[Encoded], pad_id: int, device: Any) -> dict[str
     return {"input_ids": input_ids.to(device), "attention_mask": attention.to(device), "labels": labels.to(device)}
 
 
-_POSITIONS = 256  # positions per log-softmax in response_logprobs
+_POSITIONS = 256  # positions per log-softmax in response_token_logprobs
 
 
-def _summed_logprobs(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Per row, the sum of the target tokens' log-probs (targets of -100 count 0)."""
+def _token_logprobs(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """The target tokens' log-probs, position by position (targets of -100 count 0)."""
     token_logps = -F.cross_entropy(
         logits.float().reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-100, reduction="none"
     )
-    return token_logps.view(targets.shape).sum(dim=1)
+    return token_logps.view(targets.shape)
 
 
-@torch.no_grad()
 def response_logprobs(
     model: Any,
     examples: Sequence[Encoded],
@@ -45,7 +44,19 @@ def response_logprobs(
     batch_size: int = 1,
     cancel: CancelToken | None = None,
 ) -> list[tuple[float, int]]:
-    """(sum of the response tokens' log-probs, number of response tokens) for each example.
+    """(sum of the response tokens' log-probs, number of response tokens) for each example."""
+    return [(sum(t), len(t)) for t in response_token_logprobs(model, examples, pad_id, batch_size, cancel)]
+
+
+@torch.no_grad()
+def response_token_logprobs(
+    model: Any,
+    examples: Sequence[Encoded],
+    pad_id: int,
+    batch_size: int = 1,
+    cancel: CancelToken | None = None,
+) -> list[tuple[float, ...]]:
+    """Each example's response tokens' log-probs, in order.
 
     One example per forward pass by default, and the log-softmax taken over a few hundred positions at a time: the
     fp32 log-softmax over the 49k vocabulary of 4 rows of 2,000 tokens would take gigabytes (the evaluation's
@@ -56,7 +67,7 @@ def response_logprobs(
     device = next(model.parameters()).device
     # Longest first keeps the padding in each batch small.
     order = sorted(range(len(examples)), key=lambda i: -examples[i].length)
-    by_index: dict[int, tuple[float, int]] = {}
+    by_index: dict[int, tuple[float, ...]] = {}
     for start in range(0, len(order), batch_size):
         if cancel is not None:
             cancel.raise_if_cancelled()
@@ -64,13 +75,15 @@ def response_logprobs(
         batch = pad_batch([examples[i] for i in chunk], pad_id, device)
         logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[:, :-1]
         targets = batch["labels"][:, 1:]
-        sums = sum(
-            _summed_logprobs(logits[:, i : i + _POSITIONS], targets[:, i : i + _POSITIONS])
-            for i in range(0, targets.shape[1], _POSITIONS)
-        ).tolist()
-        counts = (targets != -100).sum(dim=1).tolist()
-        for i, s, n in zip(chunk, sums, counts, strict=True):
-            by_index[i] = (float(s), int(n))
+        token_logps = torch.cat(
+            [
+                _token_logprobs(logits[:, i : i + _POSITIONS], targets[:, i : i + _POSITIONS])
+                for i in range(0, targets.shape[1], _POSITIONS)
+            ],
+            dim=1,
+        )
+        for row, i in enumerate(chunk):
+            by_index[i] = tuple(token_logps[row][targets[row] != -100].tolist())
     results = [by_index[i] for i in range(len(examples))]
     model.train(was_training)
     return results

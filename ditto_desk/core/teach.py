@@ -100,7 +100,7 @@ class TeachRun(DittoRun):
             drafts = [Sample(self.n_demo_examples + k, 0, d, False) for k, d in enumerate(self.drafts)]
             with self._timed(Phase.REFERENCE):
                 self._score_reference([*samples, *drafts])
-            dataset = pairs_dataset(self.prompts, pairs, self._reference_logp)
+            dataset = pairs_dataset(self.prompts, pairs, self._reference_token_logps, c.ld_alpha)
             self._policy_states = [snapshot(self.model, POLICY_ADAPTER)]
             dpo = DpoRounds(self.model, self.tokenizer, dataset, c, self.loaded.device, self.cancel)
             with self._timed(Phase.DPO):
