@@ -36,13 +36,10 @@ def _check(scores: Scores) -> int:
 
 
 def win_matrix(scores: Scores) -> dict[str, dict[str, float]]:
-    """matrix[a][b]: a's win rate against b, averaged over prompts."""
-    n = _check(scores)
+    """matrix[a][b]: a's win rate against b, averaged over prompts (``head_to_head``'s mean)."""
+    _check(scores)
     methods = list(scores)
-    return {
-        a: {b: sum(prompt_win(scores[a][p], scores[b][p]) for p in range(n)) / n for b in methods if b != a}
-        for a in methods
-    }
+    return {a: {b: head_to_head(scores, a, b)[0] for b in methods if b != a} for a in methods}
 
 
 def head_to_head(scores: Scores, a: str, b: str) -> tuple[float, float]:
