@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from ditto_desk.core.evaluation.readability import distinct_bigrams, for_the_judge, junk_reasons, readability
+from ditto_desk.core.evaluation.readability import (
+    distinct_bigrams,
+    for_the_judge,
+    junk_reasons,
+    readability,
+    reads_like_an_end,
+)
 
 CLEAN = "Hi all,\n\nThe release slipped a day, sorry. We ship on Friday -- the docs are nearly done.\n\nAnn"
 
@@ -35,4 +41,15 @@ def test_the_judge_sees_neither_signature_nor_reply_header() -> None:
 def test_readability_figures_of_a_set() -> None:
     figures = readability([CLEAN, "x <p> y " * 3], ended=[True, False])
     assert figures["ended_share"] == 0.5 and figures["junk_share"] == 0.5
-    assert readability([CLEAN])["ended_share"] is None
+    assert figures["clean_end_share"] == 0.5  # the draft cut at the cap did not end anywhere
+    assert readability([CLEAN])["ended_share"] is None and readability([CLEAN])["clean_end_share"] == 1.0
+
+
+def test_a_text_that_stops_inside_a_sentence_does_not_read_ended() -> None:
+    assert reads_like_an_end(CLEAN)  # a name on its own line
+    assert reads_like_an_end("We ship on Friday.") and reads_like_an_end("Does that work? :)")
+    assert reads_like_an_end("Thanks,\nAnn Smith\n") and reads_like_an_end("See you there! 🎉 #Release")
+    assert reads_like_an_end("He said “we ship on Friday”") and reads_like_an_end("I'd say so ;-D")
+    assert not reads_like_an_end("The paper clip project started because their size required much less")
+    assert not reads_like_an_end("We tried three things, for example,")
+    assert not reads_like_an_end("")

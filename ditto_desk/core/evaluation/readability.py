@@ -1,5 +1,6 @@
-"""What a reader sees in a draft, beside the judge's verdict: does it end on its own, is it junk, does it
-repeat itself. (Fluency, the draft's log-likelihood under the base model, needs the model: runner.py.)
+"""What a reader sees in a draft, beside the judge's verdict: does it end on its own, and where it reads like
+an end, is it junk, does it repeat itself. (Fluency, the draft's log-likelihood under the base model, needs
+the model: runner.py.)
 
 The judge rewards an author's surface tokens even inside a draft that slid into markup or strings of
 symbols, so a win rate alone can overstate what a person gets; these figures keep it honest. Each test
@@ -28,6 +29,11 @@ _PLACEHOLDER = re.compile(
     r"\[(?:your|insert|name|date|company|recipient)[^\]]{0,30}\]|<(?:name|your[^>]*)>|\{\w+\}", re.IGNORECASE
 )
 _WORD = re.compile(r"\w+")
+# A text reads unfinished when its last line runs on into a word or a joining mark ("and the", "for example,")
+# unless that line is short (a sign-off, a name) or ends on a hashtag or handle. Closing punctuation, brackets,
+# quotes, emoticons and emoji all read as an end.
+_JOINING = tuple(",;-–—(/&")
+_SHORT_LINE_WORDS = 4
 
 JUNK_TESTS = {"symbol runs": _SYMBOL_RUN, "markup": _MARKUP, "header fragments": _HEADER, "placeholders": _PLACEHOLDER}
 
@@ -35,6 +41,16 @@ JUNK_TESTS = {"symbol runs": _SYMBOL_RUN, "markup": _MARKUP, "header fragments":
 def junk_reasons(text: str) -> list[str]:
     """Which kinds of junk the text holds (empty: none)."""
     return [name for name, pattern in JUNK_TESTS.items() if pattern.search(text)]
+
+
+def reads_like_an_end(text: str) -> bool:
+    """Whether the text stops where a text can stop, rather than inside a sentence."""
+    lines = text.strip().splitlines()
+    words = lines[-1].split() if lines else []
+    if not words:
+        return False
+    runs_on = words[-1][-1].isalnum() or words[-1].endswith(_JOINING)
+    return not runs_on or len(words) <= _SHORT_LINE_WORDS or words[-1].startswith(("#", "@"))
 
 
 def symbol_share(text: str) -> float:
@@ -61,8 +77,11 @@ def for_the_judge(text: str) -> str:
 def readability(texts: Sequence[str], ended: Sequence[bool] | None = None) -> dict[str, float | None]:
     """The figures of a set of texts (a method's drafts, or the authors' real texts)."""
     n = max(len(texts), 1)
+    stopped = ended if ended is not None else [True] * len(texts)
     return {
         "ended_share": sum(ended) / max(len(ended), 1) if ended is not None else None,
+        # Ended where a text can end: a draft cut at the cap does not count, a real text always ended.
+        "clean_end_share": sum(e and reads_like_an_end(t) for t, e in zip(texts, stopped, strict=True)) / n,
         "junk_share": sum(bool(junk_reasons(t)) for t in texts) / n,
         "symbol_share": sum(symbol_share(t) for t in texts) / n,
         "distinct_bigrams": sum(distinct_bigrams(t) for t in texts) / n,

@@ -263,19 +263,21 @@ def _readability_section(rows: Mapping[str, Mapping[str, Any]]) -> list[str]:
     lines = [
         "## What a reader sees",
         "",
-        "Ended: share of drafts that stopped on their own (EOS) before the length cap. Junk: share of texts "
+        "Ended: share of drafts that stopped on their own (EOS) before the length cap; cleanly: and at a place "
+        "that reads like an end (a sentence's close, or a short last line such as a sign-off). Junk: share of texts "
         "with symbol runs, markup, mail-header fragments or placeholder brackets. Symbols: mean share of odd "
         "characters. Distinct 2-grams: unique word pairs / all (low means repetition). Fluency: mean per-token "
         "log-likelihood of the drafts under the base model. The authors' real held-out texts come first.",
         "",
-        "| texts | ended % | junk % | symbols % | distinct 2-grams | words | fluency |",
-        "|---|---|---|---|---|---|---|",
+        "| texts | ended % | ended cleanly % | junk % | symbols % | distinct 2-grams | words | fluency |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, r in rows.items():
         ended = "–" if r.get("ended_share") is None else _pct(r["ended_share"])
         fluency = f"{r['fluency']:.3f}" if r.get("fluency") is not None else "–"
+        clean = _pct(r["clean_end_share"]) if "clean_end_share" in r else "–"  # older results lack it
         lines.append(
-            f"| {name} | {ended} | {_pct(r['junk_share'])} | {_pct(r['symbol_share'])} "
+            f"| {name} | {ended} | {clean} | {_pct(r['junk_share'])} | {_pct(r['symbol_share'])} "
             f"| {r['distinct_bigrams']:.3f} | {r['words']:.0f} | {fluency} |"
         )
     return [*lines, ""]
