@@ -268,7 +268,7 @@ def _write(args: argparse.Namespace, store: Any) -> int:
         else:
             writer.use_adapter(profile.active_adapter_dir)
     bounds = writer.length_for([d.text for d in profile.demonstrations], args.max_new_tokens)
-    options = WriteOptions(bounds.cap, bounds.floor, args.temperature, seed=args.seed)
+    options = WriteOptions.within(bounds, args.temperature, seed=args.seed)
     request = as_request(args.request, [d.prompt for d in profile.demonstrations])
     runs = [("learned style", writer.has_adapter and not args.base)]
     if args.compare:

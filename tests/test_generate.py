@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+import torch
 
 from ditto_desk.core.generate import WriteOptions, Writer
 from ditto_desk.core.jobs import train_profile
@@ -58,3 +59,21 @@ def test_generation_errors_reach_the_caller(tiny_settings) -> None:
     writer = Writer(load_model(tiny_settings))
     with pytest.raises(ValueError):
         list(writer.stream("Write", WriteOptions(max_new_tokens=-5)))
+
+
+def test_past_the_ease_point_a_draft_that_would_run_to_the_cap_ends(tiny_settings) -> None:
+    writer = Writer(load_model(tiny_settings))
+    tokenizer = writer.loaded.tokenizer
+    # The tiny model's end-of-text logit is exactly 0 (its row is the zeroed padding row), and easing scales the
+    # logit's size: give that row small weights, as any trained model's has.
+    output = writer.model.get_output_embeddings().weight
+    with torch.no_grad():
+        output[tokenizer.eos_token_id] = output[tokenizer.eos_token_id + 1]
+
+    def tokens(ease_from: int | None) -> int:
+        options = WriteOptions(max_new_tokens=400, ease_from=ease_from, temperature=0.0, repetition_penalty=1.0)
+        return len(tokenizer(writer.write("Write a note", options), add_special_tokens=False)["input_ids"])
+
+    # The random model never ends by itself (its text re-tokenises shorter than the 400 it ran to).
+    run_on, eased = tokens(None), tokens(ease_from=20)
+    assert eased < run_on / 2

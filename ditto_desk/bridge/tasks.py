@@ -123,7 +123,7 @@ def write(
                 profile.verify()  # a damaged adapter gets the profile's own message, not a peft traceback
             writer.use_adapter(adapter_dir)
         bounds = writer.length_for(texts, None if length == AUTO_LENGTH else length)
-        options = WriteOptions(max_new_tokens=bounds.cap, min_new_tokens=bounds.floor, temperature=temperature)
+        options = WriteOptions.within(bounds, temperature)
         # closing(): when the window stops iterating, the generate() thread is stopped and joined at once.
         with closing(writer.stream(request, options, use_adapter=True, cancel=cancel)) as pieces:
             for piece in pieces:

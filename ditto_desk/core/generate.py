@@ -37,12 +37,21 @@ class WriteOptions:
     # Writer.length_for gives the two fitted to a profile's texts.
     max_new_tokens: int = DEFAULT_NEW_TOKENS
     min_new_tokens: int = 0  # no end of text before this many tokens
+    ease_from: int | None = None  # the end of text made likelier past this many tokens (draft_length.py)
     temperature: float = 0.7
     top_p: float = 0.9
     top_k: int = TOP_K
     # The 135M model loops at moderate temperatures without it (shared/design/judge.md).
     repetition_penalty: float = 1.15
     seed: int | None = None
+
+    @classmethod
+    def within(cls, bounds: DraftLength, temperature: float, seed: int | None = None) -> WriteOptions:
+        return cls(bounds.cap, bounds.floor, bounds.ease_from, temperature, seed=seed)
+
+    @property
+    def length(self) -> DraftLength:
+        return DraftLength(self.min_new_tokens, self.max_new_tokens, self.ease_from)
 
 
 class _StopOnCancel(StoppingCriteria):
@@ -121,7 +130,7 @@ class Writer:
                             prompt_length=prompt.shape[1],
                         ),
                         max_new_tokens=options.max_new_tokens,
-                        min_new_tokens=min(options.min_new_tokens, options.max_new_tokens),
+                        **options.length.ending_arguments(),
                         pad_token_id=tokenizer.pad_token_id,
                         eos_token_id=tokenizer.eos_token_id,
                         streamer=streamer,

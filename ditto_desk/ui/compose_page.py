@@ -89,7 +89,8 @@ class ComposePage(QWidget):
         self.length.setSuffix(" tokens")
         self.length.setToolTip(
             "The longest draft, in tokens (a token is about ¾ of a word). "
-            f"Auto: {ROOM:g} × the longest of the profile's texts."
+            f"Auto: {ROOM:g} × the longest of the profile's texts; past their median length the draft is "
+            "nudged towards an end."
         )
         self.temperature = QDoubleSpinBox()
         self.temperature.setRange(MIN_TEMPERATURE, MAX_TEMPERATURE)

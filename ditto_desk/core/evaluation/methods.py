@@ -131,7 +131,7 @@ def generate(
         seed=seed,
         top_p=decoding.top_p,
         repetition_penalty=decoding.repetition_penalty,
-        min_new_tokens=length.floor,
+        **length.ending_arguments(),
     )
     texts = [tokenizer.decode(s.ids, skip_special_tokens=True).strip() for s in samples]
     ended = [not s.cut for s in samples]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import atomic_write_json, atomic_write_text
-from ..draft_length import FLOOR, MAX_NEW_TOKENS, MIN_NEW_TOKENS, ROOM
+from ..draft_length import EASE_RATE, FLOOR, MAX_NEW_TOKENS, MIN_NEW_TOKENS, ROOM
 from ..progress import Phase
 from .corpus import AuthorSplit
 from .judge import StyleJudge
@@ -252,7 +252,8 @@ def render_markdown(data: Mapping[str, Any]) -> str:
         f"the tokens of the author's shortest demonstration, at most {ROOM:g}× those of the longest (between "
         f"{MIN_NEW_TOKENS} and {MAX_NEW_TOKENS}"
         + (f", and at most {d['max_new_tokens']}" if d.get("max_new_tokens") else "")
-        + f"). Few-shot prompts hold the demonstrations, cut to fit {setup['few_shot_budget']} tokens.",
+        + f"), the end of text eased in past the median ({EASE_RATE:g}× a token). Few-shot prompts hold the "
+        f"demonstrations, cut to fit {setup['few_shot_budget']} tokens.",
         "",
     ]
     lines += _drafts_section(data["authors"])

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import DEFAULT_PRESET, TrainingConfig, preset
-from ..draft_length import FLOOR, ROOM
+from ..draft_length import EASE_RATE, FLOOR, ROOM
 from ..engine import DittoRun
 from ..models import LoadedModel, ModelSettings, load_model
 from ..progress import CancelToken, Phase, ProgressCallback, ProgressClock, ProgressEvent, ignore_progress
@@ -37,7 +37,12 @@ from .store import ResultStore, fingerprint
 
 # How drafts are bounded and penalised (draft_length.py, token_sampler.decoding_arguments): part of every
 # result's fingerprint, so that drafts written under other rules are never reused.
-DRAFT_RULES = {"room": ROOM, "floor": FLOOR, "repetition_penalty_counts": "the draft's own tokens"}
+DRAFT_RULES = {
+    "room": ROOM,
+    "floor": FLOOR,
+    "repetition_penalty_counts": "the draft's own tokens",
+    "ease": f"from the median text, {EASE_RATE} a token",
+}
 
 # Relative cost of the work, to spread the progress bar (measured roughly on 2 CPU cores).
 _TRAIN_UNITS, _CELL_UNITS = 6.0, {"zero-shot": 1.0, "few-shot": 1.6, "sft": 1.0, "ditto": 1.0}
