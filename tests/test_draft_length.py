@@ -25,18 +25,19 @@ def test_a_draft_has_room_for_the_authors_longest_text_and_no_less_than_half_the
     assert draft_length([]) == DraftLength(0, DEFAULT_NEW_TOKENS)  # no texts yet
     assert draft_length([4]).cap == MIN_NEW_TOKENS
     assert draft_length([5000]) == DraftLength(512, MAX_NEW_TOKENS, 5000)
-    assert draft_length([120, 180]).capped_at(40) == DraftLength(40, 40, 150)  # a length the user chose wins
+    assert draft_length([120, 180]).capped_at(40) == DraftLength(40, 40)  # a length the user chose wins
     # The evaluation bounds every method's drafts the same way, under its own cap if that is lower.
     assert Decoding().length([120, 180]) == DraftLength(60, 270, 150)
-    assert Decoding(max_new_tokens=8).length([120, 180]) == DraftLength(8, 8, 150)
+    assert Decoding(max_new_tokens=8).length([120, 180]) == DraftLength(8, 8)
 
 
 def test_past_the_authors_median_length_the_end_of_text_is_eased_in() -> None:
     bounds = draft_length([120, 1000, 150])  # one long text does not move where the ease starts
     assert bounds.ease_from == 150
     assert bounds.ending_arguments() == {"min_new_tokens": 60, "exponential_decay_length_penalty": (150, EASE_RATE)}
-    # Under a cap the user chose below that point, nothing is eased in before the draft is cut.
-    assert bounds.capped_at(100).ending_arguments() == {"min_new_tokens": 60}
+    # A length the user chose is theirs: nothing eases the draft towards the author's usual length.
+    assert bounds.capped_at(600).ending_arguments() == {"min_new_tokens": 60}
+    assert DraftLength(60, 100, ease_from=150).ending_arguments() == {"min_new_tokens": 60}  # cut before the ease
     assert DraftLength(0, DEFAULT_NEW_TOKENS).ending_arguments() == {"min_new_tokens": 0}
 
 

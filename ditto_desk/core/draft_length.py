@@ -41,8 +41,9 @@ class DraftLength:
     ease_from: int | None = None  # the end of text made likelier past this many new tokens
 
     def capped_at(self, tokens: int) -> DraftLength:
-        """The same bounds under a lower cap (a length the user chose)."""
-        return DraftLength(min(self.floor, tokens), tokens, self.ease_from)
+        """The bounds under a length the user chose: that cap, the same floor, and no ease towards the author's
+        usual length (someone who asks for 600 tokens from an author of 200-token emails wants 600)."""
+        return DraftLength(min(self.floor, tokens), tokens)
 
     def ending_arguments(self) -> dict[str, Any]:
         """``generate`` arguments for where the end of text may come (the cap is passed on its own)."""

@@ -34,7 +34,7 @@ ADAPTER_NAME = "profile"
 
 @dataclass(frozen=True)
 class WriteOptions:
-    # Writer.length_for gives the two fitted to a profile's texts.
+    # The bounds of a draft (draft_length.py); Writer.length_for fits them to a profile's texts.
     max_new_tokens: int = DEFAULT_NEW_TOKENS
     min_new_tokens: int = 0  # no end of text before this many tokens
     ease_from: int | None = None  # the end of text made likelier past this many tokens (draft_length.py)
