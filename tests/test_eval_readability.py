@@ -50,6 +50,7 @@ def test_a_text_that_stops_inside_a_sentence_does_not_read_ended() -> None:
     assert reads_like_an_end("We ship on Friday.") and reads_like_an_end("Does that work? :)")
     assert reads_like_an_end("Thanks,\nAnn Smith\n") and reads_like_an_end("See you there! 🎉 #Release")
     assert reads_like_an_end("He said “we ship on Friday”") and reads_like_an_end("I'd say so ;-D")
+    assert reads_like_an_end("it would really improve things, thanks for the help :(")
     assert not reads_like_an_end("The paper clip project started because their size required much less")
     assert not reads_like_an_end("We tried three things, for example,")
     assert not reads_like_an_end("")

@@ -33,6 +33,7 @@ _WORD = re.compile(r"\w+")
 # unless that line is short (a sign-off, a name) or ends on a hashtag or handle. Closing punctuation, brackets,
 # quotes, emoticons and emoji all read as an end.
 _JOINING = tuple(",;-–—(/&")
+_EMOTICON = re.compile(r"[:;=]['-]?[()\[\]DPpOo/\\|]+$")  # ":-D", ";)", ":(" end a line as a full stop does
 _SHORT_LINE_WORDS = 4
 
 JUNK_TESTS = {"symbol runs": _SYMBOL_RUN, "markup": _MARKUP, "header fragments": _HEADER, "placeholders": _PLACEHOLDER}
@@ -49,7 +50,7 @@ def reads_like_an_end(text: str) -> bool:
     words = lines[-1].split() if lines else []
     if not words:
         return False
-    runs_on = words[-1][-1].isalnum() or words[-1].endswith(_JOINING)
+    runs_on = (words[-1][-1].isalnum() or words[-1].endswith(_JOINING)) and not _EMOTICON.search(words[-1])
     return not runs_on or len(words) <= _SHORT_LINE_WORDS or words[-1].startswith(("#", "@"))
 
 
