@@ -14,7 +14,7 @@ from ditto_desk.core.draft_length import (
     draft_length,
 )
 from ditto_desk.core.evaluation import Decoding
-from ditto_desk.core.generate import Writer
+from ditto_desk.core.generate import WriteOptions, Writer
 from ditto_desk.core.models import load_model
 from ditto_desk.core.profiles import ProfileStore
 from ditto_desk.core.progress import CancelToken, ignore_progress
@@ -69,6 +69,7 @@ def test_an_auto_length_draft_runs_to_the_cap_from_the_profiles_texts(tiny_setti
     bounds = writer.length_for([d.text for d in profile.demonstrations])
     counts = [len(writer.loaded.tokenizer(d.text)["input_ids"]) for d in profile.demonstrations]
     assert bounds == draft_length(counts)
+    assert WriteOptions.within(bounds, 1.0).length == bounds  # Compose writes within all three, the ease too
     cap = bounds.cap
     # The random model never ends by itself: its draft runs to the cap (give or take re-tokenisation).
     auto = _draft(writer, profile, AUTO_LENGTH)
