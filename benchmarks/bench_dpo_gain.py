@@ -17,11 +17,12 @@ import time
 from pathlib import Path
 
 from ditto_desk.cli import parse_overrides
-from ditto_desk.core.config import preset
-from ditto_desk.core.engine import DittoRun
 from ditto_desk.core.evaluation.corpus import load_corpus, split_author
 from ditto_desk.core.evaluation.preference import held_out_preference
-from ditto_desk.core.models import ModelSettings, load_model
+from ditto_desk.core.models.loading import load_model
+from ditto_desk.core.models.settings import ModelSettings
+from ditto_desk.core.training.config import preset
+from ditto_desk.core.training.engine import DittoRun
 
 
 def main() -> None:

@@ -29,8 +29,8 @@ def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
 
 def convert(path: Path) -> None:
     """The child process: the conversion alone, with its progress."""
-    from ditto_desk.core.gguf_models import converted_checkpoint
-    from ditto_desk.core.models import ModelError
+    from ditto_desk.core.errors import ModelError
+    from ditto_desk.core.models.gguf import converted_checkpoint
 
     try:
         folder = converted_checkpoint(path, progress=lambda e: print(f"  [{e.phase}] {e.message}", flush=True))
@@ -55,7 +55,7 @@ def main() -> None:
     os.environ.setdefault("TQDM_DISABLE", "1")
     try:
         if args.gguf == "bundled":
-            from ditto_desk.core.models import bundled_gguf_path
+            from ditto_desk.core.models.sources import bundled_gguf_path
 
             path = scratch / bundled_gguf_path().name
             shutil.copyfile(bundled_gguf_path(), path)
@@ -71,8 +71,9 @@ def main() -> None:
 
         import torch
 
-        from ditto_desk.core.generate import WriteOptions, Writer
-        from ditto_desk.core.models import ModelSettings, load_model
+        from ditto_desk.core.models.loading import load_model
+        from ditto_desk.core.models.settings import ModelSettings
+        from ditto_desk.core.writing.writer import WriteOptions, Writer
 
         start = time.monotonic()
         loaded = load_model(ModelSettings(model=str(path), quantization=args.quantization))

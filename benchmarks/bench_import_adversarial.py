@@ -35,7 +35,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ditto_desk.core import docx_text, eml_text, html_text  # noqa: E402
+from ditto_desk.core.importing import docx as docx_text  # noqa: E402
+from ditto_desk.core.importing import eml as eml_text  # noqa: E402
+from ditto_desk.core.importing import html as html_text  # noqa: E402
 
 TARGET_SECONDS = 1.0
 TARGET_MB = 200

@@ -34,13 +34,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_quick import in_job_thread  # noqa: E402
 from texts import real_emails  # noqa: E402
 
-from ditto_desk.core.chat import Encoded, encode_prompt  # noqa: E402
-from ditto_desk.core.config import preset  # noqa: E402
-from ditto_desk.core.engine import DittoRun  # noqa: E402
-from ditto_desk.core.logprobs import pad_batch, response_logprobs  # noqa: E402
-from ditto_desk.core.models import LoadedModel, ModelSettings, load_model  # noqa: E402
-from ditto_desk.core.sampling import draw_samples, length_cap  # noqa: E402
-from ditto_desk.core.segments import encode_demonstrations  # noqa: E402
+from ditto_desk.core.models.chat import Encoded, encode_prompt  # noqa: E402
+from ditto_desk.core.models.loading import LoadedModel, load_model  # noqa: E402
+from ditto_desk.core.models.scoring import pad_batch, response_logprobs  # noqa: E402
+from ditto_desk.core.models.settings import ModelSettings  # noqa: E402
+from ditto_desk.core.training.config import preset  # noqa: E402
+from ditto_desk.core.training.engine import DittoRun  # noqa: E402
+from ditto_desk.core.training.sampling import draw_samples, length_cap  # noqa: E402
+from ditto_desk.core.training.segments import encode_demonstrations  # noqa: E402
 
 
 def best_of(repeats: int, fn: Callable[[], object]) -> float:

@@ -37,13 +37,15 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ditto_desk.cli import parse_overrides
-from ditto_desk.core.config import TrainingConfig, preset
-from ditto_desk.core.engine import DittoRun
-from ditto_desk.core.generate import WriteOptions, Writer
-from ditto_desk.core.machine import estimate_run, this_machine
-from ditto_desk.core.models import ModelSettings, load_model
+from ditto_desk.core.models.loading import load_model
+from ditto_desk.core.models.settings import ModelSettings
+from ditto_desk.core.planning.estimates import estimate_run
+from ditto_desk.core.planning.machine import this_machine
 from ditto_desk.core.progress import ProgressEvent
-from ditto_desk.core.sampling import draw_samples
+from ditto_desk.core.training.config import TrainingConfig, preset
+from ditto_desk.core.training.engine import DittoRun
+from ditto_desk.core.training.sampling import draw_samples
+from ditto_desk.core.writing.writer import WriteOptions, Writer
 
 REQUEST = "Write an email to the team about the quarterly planning day."
 TARGET_SECONDS = {"samples": 90, "mail": 120}

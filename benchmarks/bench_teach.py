@@ -29,14 +29,15 @@ from typing import Any
 
 import torch
 
-from ditto_desk.core.chat import Encoded, encode_prompt, encode_response
-from ditto_desk.core.config import preset
 from ditto_desk.core.evaluation.corpus import load_corpus, split_author
-from ditto_desk.core.generate import WriteOptions, Writer
 from ditto_desk.core.jobs import teach_profile, train_profile
-from ditto_desk.core.logprobs import response_logprobs
-from ditto_desk.core.models import ModelSettings, load_model
-from ditto_desk.core.profiles import ProfileStore
+from ditto_desk.core.models.chat import Encoded, encode_prompt, encode_response
+from ditto_desk.core.models.loading import load_model
+from ditto_desk.core.models.scoring import response_logprobs
+from ditto_desk.core.models.settings import ModelSettings
+from ditto_desk.core.profiles.store import ProfileStore
+from ditto_desk.core.training.config import preset
+from ditto_desk.core.writing.writer import WriteOptions, Writer
 
 UPDATES = {"both": {}, "SFT term alone": {"dpo_weight": 0.0}, "pairs alone": {"rpo_alpha": 0.0}}
 

@@ -22,7 +22,7 @@ import shutil
 from email import policy
 from pathlib import Path
 
-from ditto_desk.core.importers import import_paths
+from ditto_desk.core.importing.files import import_paths
 
 REPO = Path(__file__).resolve().parent.parent
 MIN_WORDS, MAX_WORDS, PER_AUTHOR = 100, 600, 9

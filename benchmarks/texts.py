@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ditto_desk.core.demos import Demonstration
-from ditto_desk.core.importers import import_paths
+from ditto_desk.core.importing.files import import_paths
+from ditto_desk.core.texts.demonstration import Demonstration
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 SAMPLES = RESOURCES / "samples"

@@ -106,9 +106,10 @@ def strengthened(adapter: Path, factor: float, target: Path) -> Path:
 
 def app_greedy(adapter: Path, tokens: int) -> dict[str, object]:
     """What `ditto-desk write --temperature 0` writes, as token ids, with and without the adapter."""
-    from ditto_desk.core.chat import encode_prompt
-    from ditto_desk.core.generate import WriteOptions, Writer
-    from ditto_desk.core.models import ModelSettings, load_model
+    from ditto_desk.core.models.chat import encode_prompt
+    from ditto_desk.core.models.loading import load_model
+    from ditto_desk.core.models.settings import ModelSettings
+    from ditto_desk.core.writing.writer import WriteOptions, Writer
 
     loaded = load_model(ModelSettings("bundled", "cpu", "auto"))
     tokenizer = loaded.tokenizer
@@ -129,7 +130,7 @@ def exact_greedy(adapter: Path, prompt_ids: list[int], tokens: int) -> dict[str,
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from ditto_desk.core.models import bundled_checkpoint_dir
+    from ditto_desk.core.models.sources import bundled_checkpoint_dir
 
     folder = bundled_checkpoint_dir()
     tokenizer = AutoTokenizer.from_pretrained(folder)
@@ -188,8 +189,13 @@ def main() -> int:
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
 
-    from ditto_desk.core.gguf_adapter import export_gguf_adapter
-    from ditto_desk.core.models import BUNDLED_GGUF, BUNDLED_PACKAGE, bundled_checkpoint_dir, prepare_bundled_model
+    from ditto_desk.core.export.gguf import export_gguf_adapter
+    from ditto_desk.core.models.sources import (
+        BUNDLED_GGUF,
+        BUNDLED_PACKAGE,
+        bundled_checkpoint_dir,
+        prepare_bundled_model,
+    )
 
     figures: dict[str, float] = {}
     source, binary = build_llama_cpp(args, figures)

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ditto_desk.core.models.settings import DEVICES, QUANTIZATIONS, ModelSettings
+from ditto_desk.core.training.config import DEFAULT_PRESET, PRESETS
+
 from . import cli_profiles, cli_teach
-from .core.config import DEFAULT_PRESET, PRESETS
-from .core.model_settings import DEVICES, QUANTIZATIONS, ModelSettings
 from .exit_codes import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_FAILED, EXIT_MODEL, EXIT_OK, EXIT_USAGE
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "resources" / "samples"
@@ -23,8 +24,9 @@ CORPUS_DIR = Path(__file__).resolve().parent.parent / "resources" / "corpus"
 
 
 def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
-    """--set key=value pairs, each checked by the setting's rule (core/config_rules.py) and of its type."""
-    from .core.config_rules import SettingError, checked_overrides
+    """--set key=value pairs, each checked by the setting's rule (core/training/setting_rules.py) and of its type."""
+    from ditto_desk.core.errors import SettingError
+    from ditto_desk.core.training.setting_rules import checked_overrides
 
     overrides: dict[str, str] = {}
     for pair in pairs:
@@ -136,10 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _self_test(args.profiles_dir)
     if args.command is None:
         return _start_window()
-    from .core.config_rules import SettingError
-    from .core.models import ModelError
-    from .core.profiles import ProfileError, ProfileStore
-    from .core.progress import Cancelled
+    from ditto_desk.core.errors import ModelError, ProfileError, SettingError
+    from ditto_desk.core.profiles.store import ProfileStore
+    from ditto_desk.core.progress import Cancelled
 
     store = ProfileStore(args.profiles_dir)
     try:
@@ -181,8 +182,8 @@ def _start_window() -> int:
 
 
 def _self_test(profiles_dir: Path | None) -> int:
-    from .core.profiles import default_profiles_root
-    from .core.self_test import run_self_test
+    from ditto_desk.core.places import default_profiles_root
+    from ditto_desk.core.self_test import run_self_test
 
     result = run_self_test(profiles_dir or default_profiles_root(), emit=lambda line: print(line, flush=True))
     if not result.ok:
@@ -193,12 +194,13 @@ def _self_test(profiles_dir: Path | None) -> int:
 
 
 def _train(args: argparse.Namespace, store: Any) -> int:
-    from .core.config import preset
-    from .core.demos import split_new
-    from .core.importers import import_paths
-    from .core.jobs import train_profile
-    from .core.models import ModelSettings
-    from .core.progress import CancelToken
+    from ditto_desk.core.importing.files import import_paths
+    from ditto_desk.core.jobs import train_profile
+    from ditto_desk.core.models.settings import ModelSettings
+    from ditto_desk.core.progress import CancelToken
+    from ditto_desk.core.texts.demonstration import split_new
+    from ditto_desk.core.training.config import preset
+
     from .terminal import ProgressBar
 
     # Everything is checked before anything is stored: the texts given here join the profile only with
@@ -256,9 +258,10 @@ def _train(args: argparse.Namespace, store: Any) -> int:
 
 
 def _write(args: argparse.Namespace, store: Any) -> int:
-    from .core.generate import WriteOptions, Writer
-    from .core.models import ModelSettings, load_model
-    from .core.prompts import as_request
+    from ditto_desk.core.models.loading import load_model
+    from ditto_desk.core.models.settings import ModelSettings
+    from ditto_desk.core.texts.prompts import as_request
+    from ditto_desk.core.writing.writer import WriteOptions, Writer
 
     profile = store.load(args.profile)
     writer = Writer(load_model(ModelSettings(args.model, args.device, args.quantization)))
@@ -283,9 +286,11 @@ def _write(args: argparse.Namespace, store: Any) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from .core.evaluation import Decoding, EvalOptions, run_evaluation
-    from .core.models import ModelSettings
-    from .core.progress import CancelToken
+    from ditto_desk.core.evaluation.methods import Decoding
+    from ditto_desk.core.evaluation.runner import EvalOptions, run_evaluation
+    from ditto_desk.core.models.settings import ModelSettings
+    from ditto_desk.core.progress import CancelToken
+
     from .terminal import ProgressBar
 
     options = EvalOptions(
@@ -323,10 +328,10 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace, store: Any) -> int:
-    from .core.config import preset
-    from .core.estimates import GB, describe_estimate
-    from .core.machine import estimate_catalog, this_machine
-    from .core.models import load_model
+    from ditto_desk.core.models.loading import load_model
+    from ditto_desk.core.planning.estimates import GB, describe_estimate, estimate_catalog
+    from ditto_desk.core.planning.machine import this_machine
+    from ditto_desk.core.training.config import preset
 
     config = preset(args.preset)
     texts = [d.text for d in store.load(args.profile).demonstrations] if args.profile else []

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .core.model_settings import ModelSettings
+from ditto_desk.core.models.settings import ModelSettings
+
 from .exit_codes import EXIT_OK, EXIT_USAGE
 
 
@@ -36,10 +37,11 @@ def add_parser(sub: Any, model_args: Callable[[argparse.ArgumentParser], None]) 
 
 
 def run(args: argparse.Namespace, store: Any) -> int:
-    from .core.merged_model import export_merged
-    from .core.models import model_name
-    from .core.profile_archive import export_archive, import_archive
-    from .core.profiles import export_adapter
+    from ditto_desk.core.export.adapter import export_adapter
+    from ditto_desk.core.export.archive import export_archive, import_archive
+    from ditto_desk.core.export.merged import export_merged
+    from ditto_desk.core.models.settings import model_name
+
     from .terminal import ProgressBar
 
     names = args.names
@@ -84,7 +86,7 @@ def run(args: argparse.Namespace, store: Any) -> int:
             marks = [m for m, on in (("current", version == current), ("pinned", version in profile.pinned)) if on]
             print(version + (f"  ({', '.join(marks)})" if marks else ""))
     elif args.action == "history" and len(names) == 1:
-        from .core.profile_history import history
+        from ditto_desk.core.profiles.history import history
 
         for version in history(store.load(names[0])):
             print(version.describe())
@@ -103,9 +105,11 @@ def run(args: argparse.Namespace, store: Any) -> int:
 
 def _export_gguf(profile: Any, file: Path, settings: ModelSettings, llama_cpp: Path | None) -> None:
     """The profile's current style as a LoRA GGUF (llama.cpp's own converter does the writing)."""
-    from .core.adapter_files import check_base_model
-    from .core.gguf_adapter import GGUFAdapterError, export_gguf_adapter
-    from .core.models import model_name, resolve_model_source
+    from ditto_desk.core.errors import GGUFAdapterError
+    from ditto_desk.core.export.gguf import export_gguf_adapter
+    from ditto_desk.core.models.settings import model_name
+    from ditto_desk.core.models.sources import resolve_model_source
+    from ditto_desk.core.profiles.adapter_folder import check_base_model
 
     if profile.active_adapter_dir is None:
         raise ValueError(f"The profile {profile.name!r} has not learned a style yet: nothing to export.")

@@ -1,5 +1,5 @@
 """``ditto-desk teach``: keep a corrected draft in a profile and update its learned style from the edits
-waiting to be taught (core/teach.py). The draft and the edited text are read from files."""
+waiting to be taught (core/training/teach.py). The draft and the edited text are read from files."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from .core.import_refusal import Refused
-from .core.text_decoding import decode_text
+from ditto_desk.core.errors import Refused
+from ditto_desk.core.importing.decoding import decode_text
+
 from .exit_codes import EXIT_OK
 
 
@@ -26,11 +27,12 @@ def add_parser(sub: Any, model_args: Any, preset_arg: Any) -> None:
 
 
 def run(args: argparse.Namespace, store: Any, overrides: dict[str, Any]) -> int:
-    from .core.config import preset
-    from .core.jobs import teach_profile
-    from .core.models import ModelSettings
-    from .core.progress import CancelToken
-    from .core.prompts import as_request
+    from ditto_desk.core.jobs import teach_profile
+    from ditto_desk.core.models.settings import ModelSettings
+    from ditto_desk.core.progress import CancelToken
+    from ditto_desk.core.texts.prompts import as_request
+    from ditto_desk.core.training.config import preset
+
     from .terminal import ProgressBar
 
     config = preset(args.preset).with_overrides(**overrides)  # checked before anything is stored

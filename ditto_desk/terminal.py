@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from .core.progress import ProgressEvent, format_duration
+from ditto_desk.core.progress import ProgressEvent, format_duration
 
 
 class ProgressBar:

@@ -53,15 +53,15 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtGui import QDropEvent
     from PySide6.QtWidgets import QApplication, QWidget
 
-    from ditto_desk.core.app_settings import AppSettings, save_settings
-    from ditto_desk.core.config import preset
+    from ditto_desk.core.app_settings import AppSettings, save_app_settings
+    from ditto_desk.core.training.config import preset
     from ditto_desk.ui.app import build_window
     from ditto_desk.ui.theme import apply_style, dark_palette
 
     app = QApplication(["ditto-desk"])
     app.setApplicationName("Ditto Desk")
     apply_style(app)
-    save_settings(AppSettings(device="cpu", quantization=args.quantization))
+    save_app_settings(AppSettings(device="cpu", quantization=args.quantization))
     # The quick preset's SFT, then one short comparison round (minutes on 2 busy cores); --full: as a user would.
     short = {"dpo_steps": 2, "resample_every": 2, "n_samples": 2, "max_new_tokens": 48}
     config = None if args.full else preset("quick").with_overrides(**short, max_length=256)

@@ -25,7 +25,7 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def bundled_model_dir() -> Path:
-    from ditto_desk.core.models import prepare_bundled_model
+    from ditto_desk.core.models.sources import prepare_bundled_model
 
     return prepare_bundled_model()
 
@@ -59,7 +59,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, bundled_model_dir: 
 
 @pytest.fixture
 def tiny_settings(tiny_model_dir: Path):
-    from ditto_desk.core.models import ModelSettings
+    from ditto_desk.core.models.settings import ModelSettings
 
     return ModelSettings(model=str(tiny_model_dir), quantization="none")
 
@@ -67,7 +67,7 @@ def tiny_settings(tiny_model_dir: Path):
 @pytest.fixture
 def tiny_config():
     """DITTO with every phase present and tiny budgets: 2 SFT steps, 2 rounds of 1 DPO step."""
-    from ditto_desk.core.config import preset
+    from ditto_desk.core.training.config import preset
 
     return preset("quick").with_overrides(
         sft_max_steps=2,
@@ -83,6 +83,6 @@ def tiny_config():
 
 @pytest.fixture
 def sample_demos():
-    from ditto_desk.core.importers import import_paths
+    from ditto_desk.core.importing.files import import_paths
 
     return import_paths(sorted(SAMPLES.iterdir())).demonstrations

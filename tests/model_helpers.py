@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ditto_desk.core.chat import Encoded
-from ditto_desk.core.logprobs import response_logprobs
+from ditto_desk.core.models.chat import Encoded
+from ditto_desk.core.models.scoring import response_logprobs
 
 
 def mean_token_loglik(model: Any, examples: Sequence[Encoded], pad_id: int, batch_size: int = 4) -> float:

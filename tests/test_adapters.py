@@ -7,7 +7,9 @@ import torch
 from peft import LoraConfig, get_peft_model
 from trl import DPOConfig
 
-from ditto_desk.core.adapters import (
+from ditto_desk.core.models.loading import load_model
+from ditto_desk.core.progress import ProgressEvent
+from ditto_desk.core.training.adapters import (
     POLICY_ADAPTER,
     REFERENCE_ADAPTER,
     ReferenceChangedError,
@@ -15,12 +17,10 @@ from ditto_desk.core.adapters import (
     check_frozen,
     freeze_copy,
 )
-from ditto_desk.core.config import preset
-from ditto_desk.core.dpo import make_optimizer
-from ditto_desk.core.engine import DittoRun
-from ditto_desk.core.models import load_model
-from ditto_desk.core.progress import ProgressEvent
-from ditto_desk.core.trainer_glue import common_args
+from ditto_desk.core.training.config import preset
+from ditto_desk.core.training.dpo import make_optimizer
+from ditto_desk.core.training.engine import DittoRun
+from ditto_desk.core.training.trainer_glue import common_args
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def test_the_paper_preset_uses_the_reference_codes_optimizer_in_both_phases() ->
 def test_ditto_samples_the_same_whatever_the_model_ships_as_its_own_sampling_defaults(tiny_settings) -> None:
     """Temperature, top-k, top-p and the repetition penalty come from the config, never from a model's
     generation_config (Qwen2.5-Instruct ships top_k 20, top_p 0.8 and a repetition penalty of 1.05)."""
-    from ditto_desk.core.sampling import draw_samples
+    from ditto_desk.core.training.sampling import draw_samples
 
     loaded = load_model(tiny_settings)
     config = preset("quick")
@@ -116,7 +116,7 @@ def test_ditto_samples_the_same_whatever_the_model_ships_as_its_own_sampling_def
 def test_generation_merges_the_adapter_and_gives_the_base_weights_back_bit_for_bit(peft_model) -> None:
     """Drawing with the adapter folded into the base weights gives the policy's outputs, and afterwards every
     base weight is the tensor it was, bit for bit, and the adapter works as before."""
-    from ditto_desk.core.adapters import merged_for_generation
+    from ditto_desk.core.models.decoding import merged_for_generation
 
     peft_model.eval()
     ids = torch.tensor([[1, 5, 9, 14, 3]])
@@ -135,7 +135,7 @@ def test_generation_merges_the_adapter_and_gives_the_base_weights_back_bit_for_b
 
 
 def test_generation_without_the_adapter_merges_nothing(peft_model) -> None:
-    from ditto_desk.core.adapters import merged_for_generation
+    from ditto_desk.core.models.decoding import merged_for_generation
 
     with peft_model.disable_adapter(), merged_for_generation(peft_model):
         assert not any(m.merged for m in peft_model.modules() if hasattr(m, "merged_adapters"))

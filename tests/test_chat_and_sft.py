@@ -6,9 +6,9 @@ from pathlib import Path
 
 from transformers import AutoTokenizer
 
-from ditto_desk.core.chat import Encoded, encode_prompt, encode_response, trim_generated
-from ditto_desk.core.sampling import length_cap
-from ditto_desk.core.sft import ResponseOnlyCollator
+from ditto_desk.core.models.chat import Encoded, encode_prompt, encode_response, trim_generated
+from ditto_desk.core.training.sampling import length_cap
+from ditto_desk.core.training.sft import ResponseOnlyCollator
 
 
 def encode_example(tokenizer, request: str, text: str) -> Encoded:
@@ -49,7 +49,7 @@ def test_length_cap_follows_the_demonstrations() -> None:
 
 
 def test_micro_batches_make_up_the_whole_batch() -> None:
-    from ditto_desk.core.config import micro_batches
+    from ditto_desk.core.training.config import micro_batches
 
     assert micro_batches(4, 1) == (1, 4)
     assert micro_batches(4, 2) == (2, 2)
@@ -63,10 +63,11 @@ def test_gradient_accumulation_gives_the_same_sft_step(tiny_model_dir: Path, sam
     import torch
     from peft import LoraConfig, get_peft_model, get_peft_model_state_dict
 
-    from ditto_desk.core.config import preset
-    from ditto_desk.core.models import ModelSettings, load_model
+    from ditto_desk.core.models.loading import load_model
+    from ditto_desk.core.models.settings import ModelSettings
     from ditto_desk.core.progress import CancelToken
-    from ditto_desk.core.sft import train_sft
+    from ditto_desk.core.training.config import preset
+    from ditto_desk.core.training.sft import train_sft
 
     adapters = []
     for micro in (4, 1):
@@ -108,7 +109,7 @@ GEMMA_TEMPLATE = (
 
 
 def test_eos_is_the_token_that_ends_an_answer_in_the_chat_format(tiny_model_dir: Path) -> None:
-    from ditto_desk.core.chat import end_answers_where_the_chat_format_does
+    from ditto_desk.core.models.chat import end_answers_where_the_chat_format_does
 
     chatml = AutoTokenizer.from_pretrained(tiny_model_dir)
     before = chatml.eos_token

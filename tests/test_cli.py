@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ditto_desk.cli import EXIT_BAD_INPUT, EXIT_MODEL, EXIT_OK, EXIT_USAGE, main
-from ditto_desk.core.profiles import ProfileStore
+from ditto_desk.core.profiles.store import ProfileStore
 
 
 def test_profiles_commands(capsys) -> None:
@@ -52,7 +52,7 @@ def test_a_missing_model_folder_is_a_model_error(tmp_path: Path, capsys) -> None
 def test_the_core_imports_no_qt() -> None:
     code = (
         "import importlib, pkgutil, sys, ditto_desk.core as core\n"
-        "for m in pkgutil.iter_modules(core.__path__): importlib.import_module('ditto_desk.core.' + m.name)\n"
+        "for m in pkgutil.walk_packages(core.__path__, 'ditto_desk.core.'): importlib.import_module(m.name)\n"
         "qt = ('PySide6', 'pyqtgraph', 'ditto_desk.ui', 'ditto_desk.bridge')\n"
         "bad = [m for m in sys.modules if m.startswith(qt)]\n"
         "assert not bad, bad\n"
@@ -88,7 +88,7 @@ def test_a_negative_temperature_is_refused(capsys) -> None:
 
 
 def test_models_lists_each_recommended_model_with_what_it_would_take_here(capsys) -> None:
-    from ditto_desk.core.model_catalog import CATALOG
+    from ditto_desk.core.models.catalog import CATALOG
 
     assert main(["models", "--quantization", "none"]) == EXIT_OK
     out = capsys.readouterr().out

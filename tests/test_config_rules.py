@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ditto_desk.core.config import PRESETS, TrainingConfig, preset
-from ditto_desk.core.config_rules import RULES, SettingError, checked_overrides
+from ditto_desk.core.errors import SettingError
+from ditto_desk.core.training.config import PRESETS, TrainingConfig, preset
+from ditto_desk.core.training.setting_rules import RULES, checked_overrides
 
 
 def test_every_setting_has_a_rule_and_every_preset_keeps_them() -> None:
@@ -67,7 +68,7 @@ def test_any_value_is_taken_or_refused_with_a_setting_error(name, value) -> None
 
 
 def test_the_learning_rates_tuned_on_the_bundled_model_shrink_for_a_wider_model() -> None:
-    from ditto_desk.core.config import preset
+    from ditto_desk.core.training.config import preset
 
     quick = preset("quick")
     assert quick.for_width(576) == quick  # the bundled model: as tuned

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from ditto_desk.bridge import tasks
 from ditto_desk.core.app_settings import AUTO_LENGTH, AppSettings
-from ditto_desk.core.demos import Demonstration
-from ditto_desk.core.draft_length import (
+from ditto_desk.core.evaluation.methods import Decoding
+from ditto_desk.core.models.loading import load_model
+from ditto_desk.core.profiles.store import ProfileStore
+from ditto_desk.core.progress import CancelToken, ignore_progress
+from ditto_desk.core.texts.demonstration import Demonstration
+from ditto_desk.core.writing.length import (
     DEFAULT_NEW_TOKENS,
     EASE_RATE,
     MAX_NEW_TOKENS,
@@ -13,11 +17,7 @@ from ditto_desk.core.draft_length import (
     DraftLength,
     draft_length,
 )
-from ditto_desk.core.evaluation import Decoding
-from ditto_desk.core.generate import WriteOptions, Writer
-from ditto_desk.core.models import load_model
-from ditto_desk.core.profiles import ProfileStore
-from ditto_desk.core.progress import CancelToken, ignore_progress
+from ditto_desk.core.writing.writer import WriteOptions, Writer
 
 
 def test_a_draft_has_room_for_the_authors_longest_text_and_no_less_than_half_their_shortest() -> None:

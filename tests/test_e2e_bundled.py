@@ -9,16 +9,17 @@ import pytest
 from model_helpers import mean_token_loglik
 
 from ditto_desk.cli import main as cli_main
-from ditto_desk.core.config import preset
-from ditto_desk.core.engine import DittoRun
 from ditto_desk.core.evaluation.corpus import load_corpus, split_author
 from ditto_desk.core.evaluation.preference import held_out_preference
-from ditto_desk.core.generate import WriteOptions, Writer
 from ditto_desk.core.jobs import train_profile
-from ditto_desk.core.models import ModelSettings, cpu_has_native_bf16, load_model
-from ditto_desk.core.profiles import ProfileStore
+from ditto_desk.core.models.loading import cpu_has_native_bf16, load_model
+from ditto_desk.core.models.settings import ModelSettings
+from ditto_desk.core.profiles.store import ProfileStore
 from ditto_desk.core.progress import Cancelled, CancelToken, ProgressEvent
-from ditto_desk.core.segments import encode_demonstrations
+from ditto_desk.core.training.config import preset
+from ditto_desk.core.training.engine import DittoRun
+from ditto_desk.core.training.segments import encode_demonstrations
+from ditto_desk.core.writing.writer import WriteOptions, Writer
 
 # The whole quick training on the bundled model runs about 3 minutes here; the rest of the suite fails after 5.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]

@@ -9,16 +9,16 @@ import pytest
 import torch
 from peft import PeftModel, get_peft_model_state_dict
 
-from ditto_desk.core.adapters import POLICY_ADAPTER, REFERENCE_ADAPTER, adapter_weights
-from ditto_desk.core.demos import Demonstration
-from ditto_desk.core.engine import DittoRun
 from ditto_desk.core.jobs import train_profile
-from ditto_desk.core.logprobs import response_logprobs
-from ditto_desk.core.models import load_model
-from ditto_desk.core.pairs import SamplePool
-from ditto_desk.core.profiles import ProfileStore
+from ditto_desk.core.models.loading import load_model
+from ditto_desk.core.models.scoring import response_logprobs
+from ditto_desk.core.profiles.store import ProfileStore
 from ditto_desk.core.progress import Cancelled, CancelToken, ProgressEvent
-from ditto_desk.core.sampling import Sample
+from ditto_desk.core.texts.demonstration import Demonstration
+from ditto_desk.core.training.adapters import POLICY_ADAPTER, REFERENCE_ADAPTER, adapter_weights
+from ditto_desk.core.training.engine import DittoRun
+from ditto_desk.core.training.pairs import SamplePool
+from ditto_desk.core.training.sampling import Sample
 
 
 def all_samples(pool: SamplePool) -> list[Sample]:
@@ -46,7 +46,7 @@ def test_reference_is_the_frozen_sft_model(tiny_settings, tiny_config, sample_de
     assert any(not torch.equal(policy[k], sft_weights[k]) for k in sft_weights), "the policy did not train"
 
     # Every cached reference log-prob is the SFT model's, computed once, and still true after training.
-    from ditto_desk.core.chat import Encoded
+    from ditto_desk.core.models.chat import Encoded
 
     keys = list(run._reference)
     assert len(keys) == len(set(keys)) >= len(sample_demos)
@@ -150,7 +150,7 @@ def test_the_saved_adapter_writes_exactly_like_the_trained_policy(
 
     from model_helpers import mean_token_loglik
 
-    from ditto_desk.core.generate import Writer
+    from ditto_desk.core.writing.writer import Writer
 
     settings = replace(tiny_settings, quantization=quantization, device="cpu")
     loaded = load_model(settings)

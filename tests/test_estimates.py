@@ -8,13 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from ditto_desk.core.config import preset
-from ditto_desk.core.estimates import (
+from ditto_desk.core.models.catalog import BUNDLED_SHAPE, CATALOG, ModelShape, catalog_entry
+from ditto_desk.core.planning.estimates import (
     GB,
     SAMPLE_TEXT_TOKENS,
     Fit,
-    Machine,
-    Speed,
     catalog_estimates,
     describe_estimate,
     estimate,
@@ -22,7 +20,8 @@ from ditto_desk.core.estimates import (
     format_rough_duration,
     workload,
 )
-from ditto_desk.core.model_catalog import BUNDLED_SHAPE, CATALOG, ModelShape, catalog_entry
+from ditto_desk.core.planning.machine import Machine, Speed
+from ditto_desk.core.training.config import preset
 
 QUICK = preset("quick")
 # These 2 cores as bench_estimates.py measured them (forward and sampling FLOP/s).
@@ -120,7 +119,7 @@ def test_estimates_are_said_as_a_person_would_say_them() -> None:
 
 
 def test_what_must_give_way_for_training_to_fit_gives_way_and_nothing_else() -> None:
-    from ditto_desk.core.estimates import fitted_to_memory
+    from ditto_desk.core.planning.estimates import fitted_to_memory
 
     qwen = catalog_entry("Qwen/Qwen2.5-1.5B-Instruct")
     assert qwen is not None

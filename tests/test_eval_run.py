@@ -9,10 +9,10 @@ import pytest
 from eval_fixtures import write_corpus
 
 from ditto_desk.cli import EXIT_OK, main
-from ditto_desk.core.demos import Demonstration
 from ditto_desk.core.evaluation import runner
 from ditto_desk.core.evaluation.corpus import load_corpus, split_author, split_corpus
 from ditto_desk.core.evaluation.methods import few_shot_prompt
+from ditto_desk.core.texts.demonstration import Demonstration
 
 TINY = [
     *("--set", "sft_max_steps=2", "--set", "sft_stop_loss=0", "--set", "dpo_steps=2", "--set", "resample_every=1"),

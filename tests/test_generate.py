@@ -7,11 +7,11 @@ import threading
 import pytest
 import torch
 
-from ditto_desk.core.generate import WriteOptions, Writer
 from ditto_desk.core.jobs import train_profile
-from ditto_desk.core.models import load_model
-from ditto_desk.core.profiles import ProfileStore
+from ditto_desk.core.models.loading import load_model
+from ditto_desk.core.profiles.store import ProfileStore
 from ditto_desk.core.progress import CancelToken
+from ditto_desk.core.writing.writer import WriteOptions, Writer
 
 
 def test_stream_yields_pieces_and_stops_on_cancel(tiny_settings) -> None:

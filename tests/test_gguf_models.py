@@ -15,10 +15,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ditto_desk.core import gguf_models
-from ditto_desk.core.gguf_models import checkpoint_ready, converted_checkpoint, gguf_cache_dir, read_gguf_header
-from ditto_desk.core.model_settings import is_folder_choice, model_choice_problem
-from ditto_desk.core.models import LoadedModel, ModelError, ModelSettings, bundled_gguf_path, load_model
+from ditto_desk.core.errors import ModelError
+from ditto_desk.core.models import gguf as gguf_models
+from ditto_desk.core.models.gguf import checkpoint_ready, converted_checkpoint, gguf_cache_dir, read_gguf_header
+from ditto_desk.core.models.loading import LoadedModel, load_model
+from ditto_desk.core.models.settings import ModelSettings, is_folder_choice, model_choice_problem
+from ditto_desk.core.models.sources import bundled_gguf_path
 from ditto_desk.core.progress import Cancelled, CancelToken, Phase, ProgressEvent
 
 STEM = "SmolLM2-135M-Instruct.Q4_1"

@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 from hub_server import FakeHub, model_files, use_hub
 
-from ditto_desk.core.hub_models import hub_model_folder
-from ditto_desk.core.models import ModelError, ModelSettings, load_model
+from ditto_desk.core.errors import ModelError
+from ditto_desk.core.models.hub import hub_model_folder
+from ditto_desk.core.models.loading import load_model
+from ditto_desk.core.models.settings import ModelSettings
 from ditto_desk.core.progress import Cancelled, CancelToken, Phase, ProgressEvent
 
 REPO_ID = "someone/tiny-chat"
@@ -146,7 +148,7 @@ def test_a_model_the_hub_does_not_know_is_named_as_such(hub: FakeHub) -> None:
 
 
 def test_a_sharded_model_with_a_shard_missing_is_not_complete(tmp_path: Path) -> None:
-    from ditto_desk.core.hub_models import _loadable
+    from ditto_desk.core.models.hub import _loadable
 
     shards = [f"model-0000{i}-of-00002.safetensors" for i in (1, 2)]
     for name in ("config.json", "tokenizer.json", shards[0]):

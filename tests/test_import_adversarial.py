@@ -16,7 +16,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from ditto_desk.core.importers import ImportResult, import_paths
+from ditto_desk.core.importing.files import ImportResult, import_paths
 
 BODY = "The release slipped a day, sorry. We'll ship on Thursday instead and I'll update the board."
 

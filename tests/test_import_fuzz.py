@@ -18,10 +18,10 @@ import docx
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ditto_desk.core.html_text import html_to_text
-from ditto_desk.core.import_refusal import Refused
-from ditto_desk.core.importers import MAX_TEXT_CHARS, ImportResult, import_paths, import_text
-from ditto_desk.core.mail_body import strip_quotes_and_signature
+from ditto_desk.core.errors import Refused
+from ditto_desk.core.importing.files import MAX_TEXT_CHARS, ImportResult, import_paths, import_text
+from ditto_desk.core.importing.html import html_to_text
+from ditto_desk.core.texts.mail import strip_quotes_and_signature
 
 # derandomize: CI sees the examples a developer saw; run with more examples by hand to hunt for new ones.
 FUZZ = settings(max_examples=80, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])

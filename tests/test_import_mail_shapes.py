@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ditto_desk.core.importers import import_paths
+from ditto_desk.core.importing.files import import_paths
 
 MINE_1 = "Yes, Thursday works for the whole team, and I will tell the client this afternoon."
 MINE_2 = "The docs are done too; I read them through twice last night and fixed the links."

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ditto_desk.core.importers import (
+from ditto_desk.core.importing.files import (
     MAX_FILE_BYTES,
     MAX_TEXT_CHARS,
     ImportResult,
@@ -21,7 +21,7 @@ from ditto_desk.core.importers import (
     import_paths,
     import_text,
 )
-from ditto_desk.core.prompts import derive_prompt
+from ditto_desk.core.texts.prompts import derive_prompt
 
 SAMPLES = Path(__file__).resolve().parents[1] / "resources" / "samples"
 BODY = "The release slipped a day, sorry. We'll ship on Thursday instead and I'll update the board."

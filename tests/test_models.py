@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from ditto_desk.core import models
-from ditto_desk.core.models import ModelError, ModelSettings, bundled_model_ready, detect_device, load_model
+from ditto_desk.core.errors import ModelError
+from ditto_desk.core.models import loading, sources
+from ditto_desk.core.models.loading import detect_device, load_model
+from ditto_desk.core.models.settings import ModelSettings
+from ditto_desk.core.models.sources import bundled_model_ready
 
 
 def test_nf4_on_the_cpu_through_bitsandbytes(tiny_model_dir: Path) -> None:
@@ -23,7 +26,7 @@ def test_a_failed_quantization_falls_back_and_says_why(tiny_model_dir: Path, mon
     def broken(*_):
         raise RuntimeError("no kernels for this device")
 
-    monkeypatch.setattr(models, "_bnb_config", broken)
+    monkeypatch.setattr(loading, "_bnb_config", broken)
     loaded = load_model(ModelSettings(model=str(tiny_model_dir), quantization="int8"))
     assert loaded.quantization == "none"
     assert "INT8 quantization failed here" in loaded.note and "no kernels" in loaded.note
@@ -47,13 +50,13 @@ def test_the_bundled_model_is_converted_once_into_safetensors(bundled_model_dir:
 
 def test_a_half_written_model_cache_is_detected_and_converted_again(bundled_model_dir: Path, tmp_path, monkeypatch):
     monkeypatch.setenv("DITTO_DESK_CACHE", str(tmp_path))
-    copy = models.bundled_checkpoint_dir()
+    copy = sources.bundled_checkpoint_dir()
     shutil.copytree(bundled_model_dir, copy)
     assert bundled_model_ready()
     weights = copy / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:1000])  # as if the conversion died while writing
     assert not bundled_model_ready()
-    assert models.prepare_bundled_model() == copy
+    assert sources.prepare_bundled_model() == copy
     assert bundled_model_ready() and weights.stat().st_size > 100_000_000
 
 
@@ -66,7 +69,9 @@ def _load_in_a_fresh_process(model: str, env: dict[str, str]) -> tuple[int, str,
 
     code = (
         "import sys\n"
-        "from ditto_desk.core.models import ModelError, ModelSettings, load_model\n"
+        "from ditto_desk.core.errors import ModelError\n"
+        "from ditto_desk.core.models.loading import load_model\n"
+        "from ditto_desk.core.models.settings import ModelSettings\n"
         "try:\n"
         f"    loaded = load_model(ModelSettings(model={model!r}, quantization='none'))\n"
         "except ModelError as exc:\n"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ditto_desk.core.pairs import (
+from ditto_desk.core.training.pairs import (
     EXPERT,
     INTER_MODEL,
     REPLAY,
@@ -18,7 +18,7 @@ from ditto_desk.core.pairs import (
     count_kinds,
     split_by_shares,
 )
-from ditto_desk.core.sampling import Sample
+from ditto_desk.core.training.sampling import Sample
 
 SHARES = {EXPERT: 0.7, REPLAY: 0.2, INTER_MODEL: 0.1}
 
@@ -125,7 +125,7 @@ def test_a_long_texts_segments_get_pairs_only_where_they_have_samples() -> None:
 @pytest.mark.parametrize("name", ["quick", "standard", "paper"])
 def test_every_preset_trains_on_all_three_kinds_in_the_spec_shares(name: str) -> None:
     """Round by round as the engine plans it: the first round expert-only, later rounds 0.7 / 0.2 / 0.1."""
-    from ditto_desk.core.config import preset
+    from ditto_desk.core.training.config import preset
 
     config = preset(name)
     pool, done = SamplePool(4), 0

@@ -20,21 +20,19 @@ import pytest
 import torch
 
 from ditto_desk.cli import EXIT_BAD_INPUT, EXIT_OK, main
-from ditto_desk.core.chat import encode_prompt
-from ditto_desk.core.demos import Demonstration
-from ditto_desk.core.generate import WriteOptions, Writer
-from ditto_desk.core.merged_model import export_merged
-from ditto_desk.core.model_settings import ModelSettings
-from ditto_desk.core.models import load_model
-from ditto_desk.core.profile_archive import (
-    ARCHIVE_MANIFEST,
-    ArchiveError,
-    ArchiveLimits,
-    export_archive,
-    import_archive,
-)
-from ditto_desk.core.profile_lock import LOCKS_DIR
-from ditto_desk.core.profiles import Profile, ProfileError, ProfileStore, export_adapter
+from ditto_desk.core.errors import ArchiveError, ProfileError
+from ditto_desk.core.export.adapter import export_adapter
+from ditto_desk.core.export.archive import export_archive, import_archive
+from ditto_desk.core.export.archive_checks import ARCHIVE_MANIFEST, ArchiveLimits
+from ditto_desk.core.export.merged import export_merged
+from ditto_desk.core.models.chat import encode_prompt
+from ditto_desk.core.models.loading import load_model
+from ditto_desk.core.models.settings import ModelSettings
+from ditto_desk.core.profiles.lock import LOCKS_DIR
+from ditto_desk.core.profiles.profile import Profile
+from ditto_desk.core.profiles.store import ProfileStore
+from ditto_desk.core.texts.demonstration import Demonstration
+from ditto_desk.core.writing.writer import WriteOptions, Writer
 
 REQUEST = "A short note to the team about Friday's meeting"
 TOKENS = 12
@@ -53,7 +51,7 @@ def adapter_files(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
-    from ditto_desk.core.adapters import write_adapter
+    from ditto_desk.core.training.adapters import write_adapter
 
     torch.manual_seed(0)
     base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
@@ -164,7 +162,7 @@ def test_an_untrained_profile_travels_too(tmp_path: Path, machine2: ProfileStore
 
 
 def test_a_failed_export_leaves_no_file(alice: Profile, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ditto_desk.core import profile_archive
+    from ditto_desk.core.export import archive as profile_archive
 
     out = tmp_path / "out"
     out.mkdir()

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from ditto_desk.cli import EXIT_BAD_INPUT, main
-from ditto_desk.core.profiles import Profile, ProfileError, ProfileStore
+from ditto_desk.core.errors import ProfileError
+from ditto_desk.core.profiles.profile import Profile
+from ditto_desk.core.profiles.store import ProfileStore
 
 
 @pytest.fixture
@@ -19,7 +21,7 @@ def learned_elsewhere(tmp_path: Path) -> Profile:
     from peft import LoraConfig, get_peft_model
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from ditto_desk.core.adapters import write_adapter
+    from ditto_desk.core.training.adapters import write_adapter
 
     torch.manual_seed(0)
     config = LlamaConfig(
@@ -48,8 +50,8 @@ def test_writing_with_a_style_learned_on_another_model(
 def test_the_refused_adapter_leaves_the_model_as_it_was(learned_elsewhere: Profile, tiny_settings) -> None:
     from peft import PeftModel
 
-    from ditto_desk.core.generate import WriteOptions, Writer
-    from ditto_desk.core.models import load_model
+    from ditto_desk.core.models.loading import load_model
+    from ditto_desk.core.writing.writer import WriteOptions, Writer
 
     writer = Writer(load_model(tiny_settings))
     with pytest.raises(ProfileError, match="choose .*other-model again as the model") as info:

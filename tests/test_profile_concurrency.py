@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 
 from ditto_desk.cli import EXIT_BAD_INPUT, main
-from ditto_desk.core.demos import Demonstration
+from ditto_desk.core.errors import ProfileError
 from ditto_desk.core.jobs import train_profile
-from ditto_desk.core.models import ModelSettings
-from ditto_desk.core.profiles import ADAPTERS_DIR, ProfileError, ProfileStore
+from ditto_desk.core.models.settings import ModelSettings
+from ditto_desk.core.profiles.adapter_folder import ADAPTERS_DIR
+from ditto_desk.core.profiles.store import ProfileStore
+from ditto_desk.core.texts.demonstration import Demonstration
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
@@ -25,16 +27,18 @@ ENV = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTH
 _PRELUDE = r"""
 import json, os, signal, sys, time
 from pathlib import Path
-import ditto_desk.core.profiles as P
+from ditto_desk.core.profiles.adapter_folder import ADAPTER_CONFIG, ADAPTER_WEIGHTS
+from ditto_desk.core.profiles.profile import PROFILE_FILE
+from ditto_desk.core.profiles.store import ProfileStore
 
 root, who, go = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
-profile = P.ProfileStore(root).load("Alice")
+profile = ProfileStore(root).load("Alice")
 header = b'{"__metadata__":{}}'
 
 def write_files(folder):
-    (folder / P.ADAPTER_WEIGHTS).write_bytes(len(header).to_bytes(8, "little") + header)
+    (folder / ADAPTER_WEIGHTS).write_bytes(len(header).to_bytes(8, "little") + header)
     time.sleep(0.3)
-    (folder / P.ADAPTER_CONFIG).write_text(json.dumps({"peft_type": "LORA", "writer": who}))
+    (folder / ADAPTER_CONFIG).write_text(json.dumps({"peft_type": "LORA", "writer": who}))
 
 (root.parent / f"ready-{who}").touch()
 while not go.exists():
@@ -107,7 +111,8 @@ def test_two_processes_saving_one_profile_leave_a_working_profile(store: Profile
 def test_a_profile_trained_elsewhere_is_refused_at_once(
     store: ProfileStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from ditto_desk.core import profile_folder, profiles
+    from ditto_desk.core.profiles import profile as profile_folder
+    from ditto_desk.core.profiles import store as profiles
 
     holder = _start(_HOLDER, store, "terminal")
     (store.root.parent / "go").touch()
@@ -141,20 +146,22 @@ def test_a_profile_trained_elsewhere_is_refused_at_once(
 _INTERRUPTED = r"""
 import os, signal, sys
 from pathlib import Path
-import ditto_desk.core.profiles as P
+from ditto_desk.core.profiles.adapter_folder import ADAPTER_CONFIG, ADAPTER_WEIGHTS
+from ditto_desk.core.profiles.profile import PROFILE_FILE
+from ditto_desk.core.profiles.store import ProfileStore
 
-profile = P.ProfileStore(Path(sys.argv[1])).load("Alice")
+profile = ProfileStore(Path(sys.argv[1])).load("Alice")
 header = b'{"__metadata__":{}}'
 
 def write_files(folder):
-    (folder / P.ADAPTER_WEIGHTS).write_bytes(len(header).to_bytes(8, "little") + header)
-    (folder / P.ADAPTER_CONFIG).write_text("{}")
+    (folder / ADAPTER_WEIGHTS).write_bytes(len(header).to_bytes(8, "little") + header)
+    (folder / ADAPTER_CONFIG).write_text("{}")
 
 real_replace = os.replace
 
 def replace(src, dst, **kwargs):
     real_replace(src, dst, **kwargs)
-    if Path(dst).name == P.PROFILE_FILE:
+    if Path(dst).name == PROFILE_FILE:
         os.kill(os.getpid(), signal.SIGINT)  # Ctrl+C pressed just as profile.json was replaced
 
 os.replace = replace

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from ditto_desk.cli import EXIT_BAD_INPUT, EXIT_OK, main
-from ditto_desk.core.profiles import ProfileError, ProfileStore
+from ditto_desk.core.errors import ProfileError
+from ditto_desk.core.profiles.store import ProfileStore
 
 DEEP = "[" * 100_000 + "]" * 100_000
 

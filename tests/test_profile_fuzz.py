@@ -10,7 +10,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ditto_desk.core.profiles import ProfileError, ProfileStore
+from ditto_desk.core.errors import ProfileError
+from ditto_desk.core.profiles.store import ProfileStore
 
 FILES = ("profile.json", "demonstrations.json", "settings.json")
 

@@ -13,9 +13,9 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 from ditto_desk.cli import EXIT_BAD_INPUT, EXIT_MODEL, EXIT_OK, EXIT_USAGE, SAMPLES_DIR, main  # noqa: E402
-from ditto_desk.core.demos import Demonstration  # noqa: E402
-from ditto_desk.core.importers import import_paths  # noqa: E402
-from ditto_desk.core.profiles import ProfileStore  # noqa: E402
+from ditto_desk.core.importing.files import import_paths  # noqa: E402
+from ditto_desk.core.profiles.store import ProfileStore  # noqa: E402
+from ditto_desk.core.texts.demonstration import Demonstration  # noqa: E402
 
 CAFE = "Café on Thursday, everyone: bring the draft, I'll bring the pastries. — Zoë"
 # The same text as a mail client or macOS may hand it back: rewrapped, decomposed accents, a final newline.
@@ -84,7 +84,7 @@ def test_texts_join_with_the_run_that_succeeds_and_only_once(
 
 
 def test_the_rule_of_sameness() -> None:
-    from ditto_desk.core.demos import text_key
+    from ditto_desk.core.texts.demonstration import text_key
 
     assert text_key(CAFE) == text_key(CAFE_AGAIN)
     assert text_key(CAFE) != text_key(CAFE.lower())  # case is part of a style

@@ -14,21 +14,18 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from ditto_desk.core import atomic, profile_folder, profiles
-from ditto_desk.core.atomic import DiskFullError, atomic_write_bytes, atomic_write_json
-from ditto_desk.core.demos import Demonstration
-from ditto_desk.core.profile_lock import LOCKS_DIR
-from ditto_desk.core.profiles import (
-    ADAPTER_CONFIG,
-    ADAPTER_WEIGHTS,
-    MANIFEST,
-    TRAINING_LOG,
-    Profile,
-    ProfileError,
-    ProfileStore,
-    default_profiles_root,
-    export_adapter,
-)
+from ditto_desk.core import atomic
+from ditto_desk.core.atomic import atomic_write_bytes, atomic_write_json
+from ditto_desk.core.errors import DiskFullError, ProfileError
+from ditto_desk.core.export.adapter import export_adapter
+from ditto_desk.core.places import default_profiles_root
+from ditto_desk.core.profiles import profile as profile_folder
+from ditto_desk.core.profiles import store as profiles
+from ditto_desk.core.profiles.adapter_folder import ADAPTER_CONFIG, ADAPTER_WEIGHTS, MANIFEST, TRAINING_LOG
+from ditto_desk.core.profiles.lock import LOCKS_DIR
+from ditto_desk.core.profiles.profile import Profile
+from ditto_desk.core.profiles.store import ProfileStore
+from ditto_desk.core.texts.demonstration import Demonstration
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -249,23 +246,25 @@ def test_incomplete_adapter_refused(store: ProfileStore) -> None:
 _CRASH_SCRIPT = r"""
 import os, sys
 from pathlib import Path
-import ditto_desk.core.profiles as P
-import ditto_desk.core.profile_folder as F
+import ditto_desk.core.profiles.profile as F
+from ditto_desk.core.profiles.adapter_folder import ADAPTER_CONFIG, ADAPTER_WEIGHTS
+from ditto_desk.core.profiles.profile import PROFILE_FILE
+from ditto_desk.core.profiles.store import ProfileStore
 
 root, mode = Path(sys.argv[1]), sys.argv[2]
-profile = P.ProfileStore(root).load("Alice")
+profile = ProfileStore(root).load("Alice")
 header = b'{"__metadata__":{}}'
 
 def write_files(folder):
-    (folder / P.ADAPTER_WEIGHTS).write_bytes(len(header).to_bytes(8, "little") + header)
+    (folder / ADAPTER_WEIGHTS).write_bytes(len(header).to_bytes(8, "little") + header)
     if mode == "mid-write":
         os._exit(1)  # killed half-way through save_pretrained
-    (folder / P.ADAPTER_CONFIG).write_text("{}")
+    (folder / ADAPTER_CONFIG).write_text("{}")
 
 real_write_json = F.atomic_write_json
 
 def dying_write_json(path, obj):
-    if Path(path).name == P.PROFILE_FILE:
+    if Path(path).name == PROFILE_FILE:
         os._exit(1)  # killed after the new adapter folder is in place, just before the commit point
     real_write_json(path, obj)
 
@@ -481,7 +480,7 @@ def test_undo_goes_back_to_what_the_version_was_made_from(store: ProfileStore, t
 
 
 def test_the_newest_versions_and_the_pinned_ones_are_kept(store: ProfileStore, trained: Profile) -> None:
-    from ditto_desk.core.profile_folder import KEPT_VERSIONS
+    from ditto_desk.core.profiles.profile import KEPT_VERSIONS
 
     first = trained.active_adapter_dir
     assert first is not None
@@ -507,7 +506,7 @@ def test_a_damaged_version_is_not_made_current(store: ProfileStore, trained: Pro
 
 
 def test_the_history_lists_each_version_and_names_a_damaged_one(store: ProfileStore, trained: Profile) -> None:
-    from ditto_desk.core.profile_history import history
+    from ditto_desk.core.profiles.history import history
 
     first = trained.active_adapter_dir
     assert first is not None

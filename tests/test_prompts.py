@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ditto_desk.core.prompts import (
+from ditto_desk.core.texts.prompts import (
     FALLBACK_PROMPT,
     MAX_PROMPT_CHARS,
     as_request,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ditto_desk.core.segments import encode_demonstrations, split_text
+from ditto_desk.core.training.segments import encode_demonstrations, split_text
 
 
 @pytest.fixture(scope="module")

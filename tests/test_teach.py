@@ -8,9 +8,9 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from ditto_desk.core.adapter_files import ADAPTER_WEIGHTS, REFERENCE_WEIGHTS
 from ditto_desk.core.jobs import teach_profile, train_profile
-from ditto_desk.core.profiles import ProfileStore
+from ditto_desk.core.profiles.adapter_folder import ADAPTER_WEIGHTS, REFERENCE_WEIGHTS
+from ditto_desk.core.profiles.store import ProfileStore
 from ditto_desk.core.progress import Cancelled, CancelToken, ProgressEvent
 
 EDITS = [

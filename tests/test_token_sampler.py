@@ -6,7 +6,7 @@ import pytest
 import torch
 from transformers import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
 
-from ditto_desk.core.token_sampler import TopTokenSampler, decoding_arguments
+from ditto_desk.core.models.decoding import TopTokenSampler, decoding_arguments
 
 
 def transformers_distribution(logits: torch.Tensor, temperature: float, top_k: int, top_p: float) -> torch.Tensor:

@@ -13,10 +13,11 @@ from contextlib import closing, contextmanager
 from typing import Any
 
 from ditto_desk.core.app_settings import AUTO_LENGTH
-from ditto_desk.core.config import TrainingConfig
-from ditto_desk.core.profiles import Profile, ProfileStore
+from ditto_desk.core.profiles.profile import Profile
+from ditto_desk.core.profiles.store import ProfileStore
 from ditto_desk.core.progress import CancelToken, JobFn, Phase, ProgressCallback, ProgressEvent
-from ditto_desk.core.prompts import as_request
+from ditto_desk.core.texts.prompts import as_request
+from ditto_desk.core.training.config import TrainingConfig
 
 
 @contextmanager
@@ -43,7 +44,7 @@ def import_files(paths: list[str]) -> JobFn:
     """Read the user's files (folders expanded) into demonstrations, reporting each file, stopping on cancel."""
 
     def job(progress: ProgressCallback, cancel: CancelToken) -> Any:
-        from ditto_desk.core.importers import import_paths
+        from ditto_desk.core.importing.files import import_paths
 
         return import_paths(paths, progress=progress, cancel=cancel)
 
@@ -56,9 +57,10 @@ def load_writer(model_json: dict[str, str]) -> JobFn:
 
     def job(progress: ProgressCallback, cancel: CancelToken) -> Any:
         with long_lived_objects():
-            from ditto_desk.core.generate import Writer
-            from ditto_desk.core.machine import this_machine
-            from ditto_desk.core.models import ModelSettings, load_model
+            from ditto_desk.core.models.loading import load_model
+            from ditto_desk.core.models.settings import ModelSettings
+            from ditto_desk.core.planning.machine import this_machine
+            from ditto_desk.core.writing.writer import Writer
 
             loaded = load_model(ModelSettings.from_json(model_json), progress, cancel)
         cancel.raise_if_cancelled()
@@ -74,7 +76,7 @@ def train(store: ProfileStore, profile: str, model_json: dict[str, str], config:
     def job(progress: ProgressCallback, cancel: CancelToken) -> Any:
         with long_lived_objects():  # trl, peft, datasets: imported once, kept for the app's life
             from ditto_desk.core.jobs import train_profile
-            from ditto_desk.core.models import ModelSettings
+            from ditto_desk.core.models.settings import ModelSettings
 
         return train_profile(store, profile, ModelSettings.from_json(model_json), config, progress, cancel)
 
@@ -88,7 +90,7 @@ def teach(store: ProfileStore, profile: str, model_json: dict[str, str], config:
     def job(progress: ProgressCallback, cancel: CancelToken) -> Any:
         with long_lived_objects():
             from ditto_desk.core.jobs import teach_profile
-            from ditto_desk.core.models import ModelSettings
+            from ditto_desk.core.models.settings import ModelSettings
 
         return teach_profile(store, profile, ModelSettings.from_json(model_json), config, progress, cancel)
 
@@ -116,7 +118,7 @@ def write(
     texts = [d.text for d in profile.demonstrations] if profile is not None else []
 
     def job(progress: ProgressCallback, cancel: CancelToken) -> Iterator[tuple[str, str]]:
-        from ditto_desk.core.generate import WriteOptions
+        from ditto_desk.core.writing.writer import WriteOptions
 
         if writer.adapter_dir != adapter_dir:
             if profile is not None:

@@ -7,20 +7,17 @@ cheap. A missing or broken file gives the defaults, field by field, and is never
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-import platformdirs
+from ditto_desk.core.atomic import atomic_write_json
+from ditto_desk.core.models.settings import AUTO, BUNDLED, DEVICES, QUANTIZATIONS, ModelSettings
+from ditto_desk.core.places import app_settings_path
+from ditto_desk.core.training.config import DEFAULT_PRESET, PRESETS
+from ditto_desk.core.writing.length import MAX_NEW_TOKENS, MIN_NEW_TOKENS
 
-from .atomic import atomic_write_json
-from .config import DEFAULT_PRESET, PRESETS
-from .draft_length import MAX_NEW_TOKENS, MIN_NEW_TOKENS
-from .model_settings import AUTO, BUNDLED, DEVICES, QUANTIZATIONS, ModelSettings
-
-SETTINGS_FILE = "settings.json"
-AUTO_LENGTH = 0  # Compose's length taken from the profile's texts (draft_length.py)
+AUTO_LENGTH = 0  # Compose's length taken from the profile's texts (writing/length.py)
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.0, 2.0
 
 
@@ -87,17 +84,9 @@ def _clean(name: str, value: Any) -> Any:
     return _INVALID
 
 
-def settings_path() -> Path:
-    """``$DITTO_DESK_HOME/settings.json`` if that variable is set, else the platform's config folder."""
-    home = os.environ.get("DITTO_DESK_HOME")
-    if home:
-        return Path(home).expanduser() / SETTINGS_FILE
-    return Path(platformdirs.user_config_dir("ditto-desk", appauthor=False)) / SETTINGS_FILE
-
-
-def load_settings(path: Path | None = None) -> AppSettings:
+def load_app_settings(path: Path | None = None) -> AppSettings:
     """The saved settings, or the defaults when the file is missing, unreadable or not valid JSON."""
-    path = path or settings_path()
+    path = path or app_settings_path()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
@@ -105,8 +94,8 @@ def load_settings(path: Path | None = None) -> AppSettings:
     return AppSettings.from_json(data)
 
 
-def save_settings(settings: AppSettings, path: Path | None = None) -> None:
+def save_app_settings(settings: AppSettings, path: Path | None = None) -> None:
     """Write the settings atomically; raises ``AtomicWriteError`` (an OSError with a user-facing message)."""
-    path = path or settings_path()
+    path = path or app_settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_json(path, settings.to_json())

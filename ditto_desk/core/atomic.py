@@ -16,29 +16,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ditto_desk.core.errors import AtomicWriteError, DiskFullError
+
 # Windows reports a full disk as these winerror codes (ERROR_HANDLE_DISK_FULL, ERROR_DISK_FULL).
 _WIN_DISK_FULL = {39, 112}
 _DISK_FULL_ERRNOS = {errno.ENOSPC} | ({errno.EDQUOT} if hasattr(errno, "EDQUOT") else set())
-
-
-class AtomicWriteError(OSError):
-    """A write that failed and was rolled back: the target file is exactly as it was before.
-
-    An OSError (so existing ``except OSError`` handlers and ``.errno`` keep working) whose ``str()`` is
-    always the user-facing message, whatever errno/filename are set to."""
-
-    def __init__(self, message: str, errno_: int | None = None, filename: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.errno = errno_
-        self.filename = filename
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class DiskFullError(AtomicWriteError):
-    """The write failed because the disk (or the user's quota) is full; nothing was changed."""
 
 
 def is_disk_full(exc: BaseException) -> bool:

@@ -10,15 +10,19 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .adapter_files import check_base_model
-from .config import TrainingConfig
-from .demos import Demonstration, split_new
-from .engine import DittoRun
-from .machine import fitted_config, this_machine
-from .models import LoadedModel, ModelSettings, load_model, model_name
-from .profiles import Profile, ProfileError, ProfileStore
-from .progress import CancelToken, Phase, ProgressCallback, ProgressEvent, ignore_progress
-from .teach import TeachRun
+from ditto_desk.core.errors import ProfileError
+from ditto_desk.core.models.loading import LoadedModel, load_model
+from ditto_desk.core.models.settings import ModelSettings, model_name
+from ditto_desk.core.planning.estimates import fitted_config
+from ditto_desk.core.planning.machine import this_machine
+from ditto_desk.core.profiles.adapter_folder import check_base_model
+from ditto_desk.core.profiles.profile import Profile
+from ditto_desk.core.profiles.store import ProfileStore
+from ditto_desk.core.progress import CancelToken, Phase, ProgressCallback, ProgressEvent, ignore_progress
+from ditto_desk.core.texts.demonstration import Demonstration, split_new
+from ditto_desk.core.training.config import TrainingConfig
+from ditto_desk.core.training.engine import DittoRun
+from ditto_desk.core.training.teach import TeachRun
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,7 @@ def teach_profile(
     cancel: CancelToken | None = None,
     loaded: LoadedModel | None = None,
 ) -> TrainingSummary:
-    """Update a profile's learned style from the edits it has not learned from yet (teach.py); the update
+    """Update a profile's learned style from the edits it has not learned from yet (training/teach.py); the update
     is committed as a new version, which one undo takes back. Like :func:`train_profile`, nothing on disk
     changes unless the update finishes, and the profile is held meanwhile."""
     cancel = cancel or CancelToken()

@@ -32,11 +32,11 @@ else:  # Python 3.10: the same, by hand
 class Phase(StrEnum):
     """What a job is doing. The values are written into training logs and compared by tests: keep them."""
 
-    # Getting the model ready (models.py, hub_models.py)
+    # Getting the model ready (models/hub.py, models/gguf.py, models/loading.py)
     DOWNLOAD = "download"  # fetching a Hugging Face model, once
     CONVERT = "convert"  # converting a GGUF model (the bundled one or the user's) into the cache, once
     LOAD = "load"
-    # Training (engine.py, jobs.py); SFT, SAMPLE and DPO are also the training log's entry kinds
+    # Training (training/engine.py, jobs.py); SFT, SAMPLE and DPO are also the training log's entry kinds
     SFT = "sft"
     SAMPLE = "sample"
     REFERENCE = "reference"  # scoring samples under the frozen SFT model: timed (phase_seconds), no events
@@ -44,7 +44,7 @@ class Phase(StrEnum):
     SAVE = "save"
     DONE = "done"
     SUMMARY = "summary"  # the training log's header entry, never a progress event
-    # Reading the user's files (importers.py)
+    # Reading the user's files (importing/files.py)
     IMPORT = "import"
     # The evaluation (evaluation/runner.py), around its trainings' own phases
     GENERATE = "generate"

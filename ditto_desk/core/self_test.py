@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from ditto_desk.core.models.settings import ModelSettings
+
 from .. import __version__
-from .model_settings import ModelSettings
 
 PROMPT = "Say hello to the team in one short sentence."
 # The distributions whose versions matter when something goes wrong; PySide6 under either wheel's name.
@@ -89,8 +90,10 @@ def run_self_test(
 
     # torch is imported only now: a broken torch install still gets the lines above printed.
     try:
-        from .generate import WriteOptions, Writer
-        from .models import ModelError, cache_root, load_model
+        from ditto_desk.core.errors import ModelError
+        from ditto_desk.core.models.loading import load_model
+        from ditto_desk.core.places import cache_root
+        from ditto_desk.core.writing.writer import WriteOptions, Writer
     except Exception as exc:  # a broken install: say which import failed rather than show a traceback
         return fail(f"The libraries could not be imported: {exc.__class__.__name__}: {exc}")
 

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from PySide6.QtWidgets import QApplication
 
-from ditto_desk.core.app_settings import load_settings
-from ditto_desk.core.config import TrainingConfig
-from ditto_desk.core.profiles import ProfileStore
+from ditto_desk.core.app_settings import load_app_settings
+from ditto_desk.core.profiles.store import ProfileStore
+from ditto_desk.core.training.config import TrainingConfig
 from ditto_desk.ui.main_window import MainWindow
 from ditto_desk.ui.session import Session
 from ditto_desk.ui.theme import apply_style
@@ -26,7 +26,7 @@ def build_window(
     autoload_model: bool = True,
 ) -> MainWindow:
     """The main window on the saved settings and profiles (a QApplication must exist)."""
-    session = Session(store or ProfileStore(), load_settings(), training_config)
+    session = Session(store or ProfileStore(), load_app_settings(), training_config)
     return MainWindow(session, autoload_model=autoload_model)
 
 

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from ditto_desk.bridge import tasks
 from ditto_desk.bridge.workers import Job
 from ditto_desk.core.app_settings import AUTO_LENGTH, MAX_TEMPERATURE, MIN_TEMPERATURE
-from ditto_desk.core.draft_length import MAX_NEW_TOKENS, ROOM
+from ditto_desk.core.writing.length import MAX_NEW_TOKENS, ROOM
 from ditto_desk.ui.model_host import FAILED, LOADING, ModelHost
 from ditto_desk.ui.session import Session
 from ditto_desk.ui.teach_bar import TeachBar
@@ -81,7 +81,7 @@ class ComposePage(QWidget):
         self.copy_button.clicked.connect(self.copy)
         settings = self.session.settings
         self.length = QSpinBox()
-        # Its lowest value reads "Auto": the length taken from the profile's texts (core/draft_length.py).
+        # Its lowest value reads "Auto": the length taken from the profile's texts (core/writing/length.py).
         self.length.setRange(AUTO_LENGTH, MAX_NEW_TOKENS)
         self.length.setSpecialValueText("Auto")
         self.length.setSingleStep(50)

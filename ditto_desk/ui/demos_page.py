@@ -27,10 +27,11 @@ from PySide6.QtWidgets import (
 
 from ditto_desk.bridge import tasks
 from ditto_desk.bridge.workers import Job, error_hub
-from ditto_desk.core.demo_guidance import flag, guidance, preview, ready_to_learn
-from ditto_desk.core.demos import Demonstration, split_new
-from ditto_desk.core.importers import SUPPORTED, ImportResult, Refusal, import_text
-from ditto_desk.core.profiles import ProfileError
+from ditto_desk.core.errors import ProfileError
+from ditto_desk.core.importing.files import ImportResult, Refusal, import_text
+from ditto_desk.core.importing.reasons import SUPPORTED
+from ditto_desk.core.texts.demonstration import Demonstration, split_new
+from ditto_desk.core.texts.guidance import flag, guidance, preview, ready_to_learn
 from ditto_desk.ui.demo_delegate import PREVIEW_ROLE, PROMPT_ROLE, DemoDelegate
 from ditto_desk.ui.import_panels import ImportProgress, RefusalPanel
 from ditto_desk.ui.session import Session

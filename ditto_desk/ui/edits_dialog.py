@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ditto_desk.core.profile_edits import Edit
-from ditto_desk.core.profiles import Profile, ProfileError
+from ditto_desk.core.errors import ProfileError
+from ditto_desk.core.profiles.edits import Edit
+from ditto_desk.core.profiles.profile import Profile
 from ditto_desk.ui.theme import accent, is_dark
 
 _TOKENS = re.compile(r"\s+|\w+|[^\w\s]")  # words, runs of spacing and single punctuation marks

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ditto_desk.core.profile_history import LearnedVersion, history
+from ditto_desk.core.profiles.history import LearnedVersion, history
 from ditto_desk.ui.edits_dialog import version_label
 from ditto_desk.ui.session import Session
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from ditto_desk.core.importers import Refusal
+from ditto_desk.core.importing.files import Refusal
 from ditto_desk.core.progress import ProgressEvent
 
 

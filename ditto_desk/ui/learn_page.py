@@ -12,9 +12,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QProgressBar, QP
 
 from ditto_desk.bridge import tasks
 from ditto_desk.bridge.workers import Job
-from ditto_desk.core.config import DEFAULT_PRESET, PRESETS
-from ditto_desk.core.estimates import GB, Estimate, Fit, describe_estimate
+from ditto_desk.core.planning.estimates import GB, Estimate, Fit, describe_estimate
 from ditto_desk.core.progress import Phase, ProgressEvent, format_duration
+from ditto_desk.core.training.config import DEFAULT_PRESET, PRESETS
 from ditto_desk.ui.loss_plot import LossPlot
 from ditto_desk.ui.model_host import FAILED, ModelHost
 from ditto_desk.ui.session import Session
@@ -179,7 +179,7 @@ class LearnPage(QWidget):
         profile, host = self.session.profile, self.model_host
         if profile is None or not profile.demonstrations or host.machine is None or host.writer is None:
             return None
-        from ditto_desk.core.machine import estimate_run  # torch: loaded already, with the model
+        from ditto_desk.core.planning.estimates import estimate_run  # torch: loaded already, with the model
 
         config = self.session.training_config()
         return estimate_run(host.writer.loaded, host.machine, config, [d.text for d in profile.demonstrations])

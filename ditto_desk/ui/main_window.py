@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ditto_desk.bridge.workers import error_hub, stop_all_jobs
-from ditto_desk.core.model_settings import BUNDLED, BUNDLED_NAME
+from ditto_desk.core.models.settings import BUNDLED, BUNDLED_NAME
 from ditto_desk.core.progress import Phase, ProgressEvent
 from ditto_desk.ui.compose_page import ComposePage
 from ditto_desk.ui.demos_page import DemonstrationsPage
@@ -253,7 +253,7 @@ class MainWindow(QMainWindow):
         host, profile = self.model_host, self.session.profile
         if host.writer is None or host.machine is None:
             return None
-        from ditto_desk.core.machine import estimate_catalog  # torch: loaded already, with the model
+        from ditto_desk.core.planning.estimates import estimate_catalog  # torch: loaded already, with the model
 
         texts = [d.text for d in profile.demonstrations] if profile else []
         return estimate_catalog(host.writer.loaded, host.machine, self.session.training_config(), texts)

@@ -8,9 +8,11 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 
 from ditto_desk.bridge.workers import error_hub
-from ditto_desk.core.app_settings import AppSettings, save_settings
-from ditto_desk.core.config import TrainingConfig, preset
-from ditto_desk.core.profiles import Profile, ProfileError, ProfileStore
+from ditto_desk.core.app_settings import AppSettings, save_app_settings
+from ditto_desk.core.errors import ProfileError
+from ditto_desk.core.profiles.profile import Profile
+from ditto_desk.core.profiles.store import ProfileStore
+from ditto_desk.core.training.config import TrainingConfig, preset
 
 DEFAULT_PROFILE = "My style"
 
@@ -38,7 +40,7 @@ class Session(QObject):
 
     def save_settings(self) -> None:
         try:
-            save_settings(self.settings)
+            save_app_settings(self.settings)
         except OSError as exc:
             error_hub.error.emit("Could not save the settings", exc, "")
 
@@ -144,7 +146,7 @@ class Session(QObject):
 
     def export_profile(self, file: str) -> bool:
         """Write the open profile as one archive another computer's ditto-desk imports."""
-        from ditto_desk.core.profile_archive import export_archive
+        from ditto_desk.core.export.archive import export_archive
 
         if self.profile is None:
             return False
@@ -158,8 +160,8 @@ class Session(QObject):
 
     def import_profile(self, file: str) -> bool:
         """Add the profile in an archive as a new profile, checked first, and open it."""
-        from ditto_desk.core.models import model_name  # torch: this one action may load it
-        from ditto_desk.core.profile_archive import import_archive
+        from ditto_desk.core.export.archive import import_archive
+        from ditto_desk.core.models.settings import model_name  # torch: this one action may load it
 
         try:
             profile = import_archive(self.store, file, expected_base=model_name(self.settings.model))

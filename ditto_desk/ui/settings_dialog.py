@@ -1,6 +1,6 @@
 """Settings: which model (bundled, one of the recommended models, a Hugging Face id, a local folder or a
 .gguf file), device, quantization, preset. The recommended models show what learning with each would take
-on this computer (core/estimates.py), once the current model has loaded and measured the machine."""
+on this computer (core/planning/estimates.py), once the current model has loaded and measured the machine."""
 
 from __future__ import annotations
 
@@ -26,11 +26,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ditto_desk.core.app_settings import BUNDLED, DEVICES, QUANTIZATIONS, AppSettings
-from ditto_desk.core.config import PRESETS
-from ditto_desk.core.estimates import GB, Estimate, Fit, format_rough_duration
-from ditto_desk.core.model_catalog import CATALOG, CatalogModel
-from ditto_desk.core.model_settings import AUTO, BUNDLED_NAME, is_folder_choice, model_choice_problem
+from ditto_desk.core.app_settings import AppSettings
+from ditto_desk.core.models.catalog import CATALOG, CatalogModel
+from ditto_desk.core.models.settings import (
+    AUTO,
+    BUNDLED,
+    BUNDLED_NAME,
+    DEVICES,
+    QUANTIZATIONS,
+    is_folder_choice,
+    model_choice_problem,
+)
+from ditto_desk.core.planning.estimates import GB, Estimate, Fit, format_rough_duration
+from ditto_desk.core.training.config import PRESETS
 from ditto_desk.ui.learn_page import PRESET_NOTES
 
 DEVICE_LABELS = {

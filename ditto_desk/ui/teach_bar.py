@@ -8,8 +8,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QWidget
 
 from ditto_desk.bridge.workers import error_hub
-from ditto_desk.core.profile_edits import changes_something
-from ditto_desk.core.profiles import ProfileError
+from ditto_desk.core.errors import ProfileError
+from ditto_desk.core.profiles.edits import changes_something
 from ditto_desk.ui.edits_dialog import EditsDialog
 from ditto_desk.ui.session import Session
 

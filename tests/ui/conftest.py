@@ -25,10 +25,10 @@ def samples() -> list[Path]:
 @pytest.fixture
 def tiny_app_settings(tiny_model_dir: Path):
     """App settings on the tiny model, saved where the window reads them."""
-    from ditto_desk.core.app_settings import AppSettings, save_settings
+    from ditto_desk.core.app_settings import AppSettings, save_app_settings
 
     settings = AppSettings(model=str(tiny_model_dir), device="cpu", quantization="none")
-    save_settings(settings)
+    save_app_settings(settings)
     return settings
 
 
@@ -42,7 +42,7 @@ def ui_training_config(tiny_config):
 def make_window(qtbot) -> Iterator[Callable[..., object]]:
     """Build the real main window (``autoload_model`` off unless asked); closed and joined afterwards."""
     from ditto_desk.bridge.workers import running_jobs, stop_all_jobs
-    from ditto_desk.core.profiles import ProfileStore
+    from ditto_desk.core.profiles.store import ProfileStore
     from ditto_desk.ui.app import build_window
 
     windows = []

@@ -11,9 +11,9 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from window_helpers import GapMeter, add_files, refusal_reasons
 
-from ditto_desk.core.demo_guidance import flag, guidance, ready_to_learn
-from ditto_desk.core.demos import Demonstration
-from ditto_desk.core.profiles import ProfileStore
+from ditto_desk.core.profiles.store import ProfileStore
+from ditto_desk.core.texts.demonstration import Demonstration
+from ditto_desk.core.texts.guidance import flag, guidance, ready_to_learn
 
 WORDS = "hey all — quick note on the plan for next week, since a few of you asked about it yesterday."
 

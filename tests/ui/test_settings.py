@@ -12,15 +12,16 @@ from pathlib import Path
 from PySide6.QtWidgets import QDialog, QMessageBox
 from window_helpers import add_files
 
-from ditto_desk.core.app_settings import AppSettings, load_settings, save_settings, settings_path
+from ditto_desk.core.app_settings import AppSettings, load_app_settings, save_app_settings
+from ditto_desk.core.places import app_settings_path
 from ditto_desk.ui.settings_dialog import SettingsDialog
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_settings_round_trip_in_ditto_desk_home(_isolated_home: Path) -> None:
-    assert settings_path() == _isolated_home / "settings.json"
-    assert load_settings() == AppSettings()  # no file yet: defaults
+    assert app_settings_path() == _isolated_home / "settings.json"
+    assert load_app_settings() == AppSettings()  # no file yet: defaults
     saved = AppSettings(
         model="HuggingFaceTB/SmolLM2-360M-Instruct",
         device="cpu",
@@ -31,20 +32,20 @@ def test_settings_round_trip_in_ditto_desk_home(_isolated_home: Path) -> None:
         compose_temperature=0.9,
         show_base_comparison=True,
     )
-    save_settings(saved)
-    assert load_settings() == saved
-    assert json.loads(settings_path().read_text())["preset"] == "standard"
+    save_app_settings(saved)
+    assert load_app_settings() == saved
+    assert json.loads(app_settings_path().read_text())["preset"] == "standard"
 
 
 def test_a_broken_settings_file_falls_back_to_defaults(_isolated_home: Path) -> None:
-    path = settings_path()
+    path = app_settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     for broken in (b"{not json", b"\xff\xfe\x00garbage", b"[1, 2]", b"null"):
         path.write_bytes(broken)
-        assert load_settings() == AppSettings()
+        assert load_app_settings() == AppSettings()
     # Field by field: the good ones are kept, the wrong ones take their default.
     path.write_text(json.dumps({"preset": "standard", "device": "tpu", "compose_temperature": "hot", "extra": 1}))
-    settings = load_settings()
+    settings = load_app_settings()
     assert settings.preset == "standard" and settings.device == "auto" and settings.compose_temperature == 0.7
 
 
@@ -71,7 +72,7 @@ def test_settings_dialog_and_compose_controls_persist(make_window, qtbot, tmp_pa
     window.compose.compare.setChecked(True)
     window.close()
 
-    saved = load_settings()
+    saved = load_app_settings()
     assert (saved.model, saved.device, saved.quantization, saved.preset) == (str(tmp_path), "cpu", "none", "standard")
     assert (saved.compose_length, saved.compose_temperature, saved.show_base_comparison) == (333, 1.1, True)
     assert saved.last_profile == "My style"
@@ -110,7 +111,7 @@ window.shutdown()
 def test_the_model_picker_shows_what_each_model_would_take_here(
     make_window, qtbot, tiny_app_settings, samples, monkeypatch
 ) -> None:
-    from ditto_desk.core.model_catalog import CATALOG
+    from ditto_desk.core.models.catalog import CATALOG
     from ditto_desk.ui.model_host import READY
 
     window = make_window(autoload_model=True)

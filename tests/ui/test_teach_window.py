@@ -11,8 +11,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from ditto_desk.bridge import tasks
-from ditto_desk.core.profile_edits import MAX_EDIT_CHARS
-from ditto_desk.core.profiles import ProfileStore
+from ditto_desk.core.profiles.edits import MAX_EDIT_CHARS
+from ditto_desk.core.profiles.store import ProfileStore
 from ditto_desk.ui.edits_dialog import diff_styles, word_diff_html
 
 REQUEST = "A short note to the team about Friday"

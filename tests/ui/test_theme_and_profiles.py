@@ -10,8 +10,8 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QInputDialog, QLabel, QMessageBox
 from window_helpers import add_files
 
-from ditto_desk.core.demos import Demonstration
-from ditto_desk.core.profiles import ProfileStore
+from ditto_desk.core.profiles.store import ProfileStore
+from ditto_desk.core.texts.demonstration import Demonstration
 from ditto_desk.ui.theme import apply_style, dark_palette
 
 TEXT = "hey all — quick note on the plan for next week, since a few of you asked about it yesterday at lunch."
@@ -136,7 +136,7 @@ def test_undo_last_learning_brings_back_the_style_before(make_window, qtbot) -> 
     import torch
     from safetensors.torch import save_file
 
-    from ditto_desk.core.adapter_files import ADAPTER_CONFIG, ADAPTER_WEIGHTS
+    from ditto_desk.core.profiles.adapter_folder import ADAPTER_CONFIG, ADAPTER_WEIGHTS
 
     def adapter(value: float):
         def write(folder):

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QMessageBox
 from window_helpers import GapMeter, add_files, plotted_losses
 
 from ditto_desk.bridge.workers import running_jobs
-from ditto_desk.core.importers import import_paths
-from ditto_desk.core.profiles import ProfileStore
+from ditto_desk.core.importing.files import import_paths
+from ditto_desk.core.profiles.store import ProfileStore
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
@@ -119,11 +119,11 @@ def _give_profile_an_adapter(profile) -> None:
 
 
 def test_a_model_that_cannot_load_ends_in_a_dialog_and_a_stopped_worker(make_window, samples, tmp_path, qtbot) -> None:
-    from ditto_desk.core.app_settings import AppSettings, save_settings
+    from ditto_desk.core.app_settings import AppSettings, save_app_settings
 
     not_a_model = tmp_path / "not-a-model"
     not_a_model.mkdir()
-    save_settings(AppSettings(model=str(not_a_model), device="cpu", quantization="none"))
+    save_app_settings(AppSettings(model=str(not_a_model), device="cpu", quantization="none"))
     window = make_window(autoload_model=True)
     window.demos.add_result(import_paths(samples[:2]))  # at once: the model must still be loading
     learn = window.learn

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..demos import Demonstration, split_new
-from ..importers import Refusal, import_paths
+from ditto_desk.core.importing.files import Refusal, import_paths
+from ditto_desk.core.texts.demonstration import Demonstration, split_new
 
 MAX_DEMONSTRATIONS = 7  # the paper's upper end; more would not fit a CPU budget anyway
 

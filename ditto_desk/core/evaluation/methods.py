@@ -12,13 +12,13 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ..adapters import POLICY_ADAPTER, REFERENCE_ADAPTER
-from ..chat import Encoded, encode_chat, encode_prompt, encode_response
-from ..demos import Demonstration
-from ..draft_length import DraftLength, draft_length
-from ..logprobs import response_logprobs
-from ..progress import CancelToken
-from ..sampling import draw_samples
+from ditto_desk.core.models.chat import Encoded, encode_chat, encode_prompt, encode_response
+from ditto_desk.core.models.scoring import response_logprobs
+from ditto_desk.core.progress import CancelToken
+from ditto_desk.core.texts.demonstration import Demonstration
+from ditto_desk.core.training.adapters import POLICY_ADAPTER, REFERENCE_ADAPTER
+from ditto_desk.core.training.sampling import draw_samples
+from ditto_desk.core.writing.length import DraftLength, draft_length
 
 METHODS: tuple[str, ...] = ("zero-shot", "few-shot", "sft", "ditto")
 TRAINED = frozenset({"sft", "ditto"})
@@ -34,7 +34,7 @@ class Decoding:
     temperature: float = 0.7
     top_p: float = 0.9
     repetition_penalty: float = 1.15
-    # A draft is bounded as Compose bounds it, from the author's demonstrations (draft_length.py), and
+    # A draft is bounded as Compose bounds it, from the author's demonstrations (writing/length.py), and
     # capped at this many tokens if less. (The cap was 1.2 x the held-out text: a draft of the author's
     # usual length was cut whenever that one text was short, which no user meets.)
     max_new_tokens: int | None = None

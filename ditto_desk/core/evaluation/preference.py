@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..chat import Encoded, encode_prompt, encode_response
-from ..config import TrainingConfig
-from ..logprobs import response_logprobs
-from ..sampling import draw_samples, length_cap
-from .methods import method_model
+from ditto_desk.core.evaluation.methods import method_model
+from ditto_desk.core.models.chat import Encoded, encode_prompt, encode_response
+from ditto_desk.core.models.scoring import response_logprobs
+from ditto_desk.core.training.config import TrainingConfig
+from ditto_desk.core.training.sampling import draw_samples, length_cap
 
 
 @dataclass(frozen=True)

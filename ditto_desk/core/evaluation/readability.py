@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ..mail_body import strip_quotes_and_signature
+from ditto_desk.core.texts.mail import strip_quotes_and_signature
 
 # Four or more symbols in a row ("=====", "#$%&", "|||"), dots and dashes of ordinary prose excepted.
 _SYMBOL_RUN = re.compile(r"(?![.\-]{4})[^\w\s]{4,}")

@@ -13,15 +13,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..atomic import atomic_write_json, atomic_write_text
-from ..draft_length import EASE_RATE, FLOOR, MAX_NEW_TOKENS, MIN_NEW_TOKENS, ROOM
-from ..progress import Phase
-from .corpus import AuthorSplit
-from .judge import StyleJudge
-from .methods import METHODS
-from .readability import for_the_judge, readability
-from .store import ResultStore
-from .winrate import average_win_rates, binomial_p_above_chance, head_to_head, mean_and_se, win_matrix
+from ditto_desk.core.atomic import atomic_write_json, atomic_write_text
+from ditto_desk.core.evaluation.corpus import AuthorSplit
+from ditto_desk.core.evaluation.judge import StyleJudge
+from ditto_desk.core.evaluation.methods import METHODS
+from ditto_desk.core.evaluation.readability import for_the_judge, readability
+from ditto_desk.core.evaluation.store import ResultStore
+from ditto_desk.core.evaluation.winrate import (
+    average_win_rates,
+    binomial_p_above_chance,
+    head_to_head,
+    mean_and_se,
+    win_matrix,
+)
+from ditto_desk.core.progress import Phase
+from ditto_desk.core.writing.length import EASE_RATE, FLOOR, MAX_NEW_TOKENS, MIN_NEW_TOKENS, ROOM
 
 SIGNIFICANCE = 0.05
 JUDGES = ("plain", "masked")

@@ -14,14 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import DEFAULT_PRESET, TrainingConfig, preset
-from ..draft_length import EASE_RATE, FLOOR, ROOM
-from ..engine import DittoRun
-from ..models import LoadedModel, ModelSettings, load_model
-from ..progress import CancelToken, Phase, ProgressCallback, ProgressClock, ProgressEvent, ignore_progress
-from ..sampling import seed_for
-from .corpus import AuthorSplit, load_corpus, split_corpus, text_digest
-from .methods import (
+from ditto_desk.core.evaluation.corpus import AuthorSplit, load_corpus, split_corpus, text_digest
+from ditto_desk.core.evaluation.methods import (
     FEW_SHOT_BUDGET,
     METHODS,
     TRAINED,
@@ -32,10 +26,17 @@ from .methods import (
     plain_prompt,
     reference_logliks,
 )
-from .report import EvalReport, build_report, write_report
-from .store import ResultStore, fingerprint
+from ditto_desk.core.evaluation.report import EvalReport, build_report, write_report
+from ditto_desk.core.evaluation.store import ResultStore, fingerprint
+from ditto_desk.core.models.loading import LoadedModel, load_model
+from ditto_desk.core.models.settings import ModelSettings
+from ditto_desk.core.progress import CancelToken, Phase, ProgressCallback, ProgressClock, ProgressEvent, ignore_progress
+from ditto_desk.core.training.config import DEFAULT_PRESET, TrainingConfig, preset
+from ditto_desk.core.training.engine import DittoRun
+from ditto_desk.core.training.sampling import seed_for
+from ditto_desk.core.writing.length import EASE_RATE, FLOOR, ROOM
 
-# How drafts are bounded and penalised (draft_length.py, token_sampler.decoding_arguments): part of every
+# How drafts are bounded and penalised (writing/length.py, models/decoding.py's decoding_arguments): part of every
 # result's fingerprint, so that drafts written under other rules are never reused.
 DRAFT_RULES = {
     "room": ROOM,

@@ -15,9 +15,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..adapters import POLICY_ADAPTER, REFERENCE_ADAPTER, write_adapter
-from ..atomic import atomic_write_json
-from .corpus import AuthorSplit
+from ditto_desk.core.atomic import atomic_write_json
+from ditto_desk.core.evaluation.corpus import AuthorSplit
+from ditto_desk.core.training.adapters import POLICY_ADAPTER, REFERENCE_ADAPTER, write_adapter
 
 # Where each adapter of a trained model is kept, by the method it stands for.
 ADAPTER_FOLDERS = {REFERENCE_ADAPTER: "sft", POLICY_ADAPTER: "ditto"}
@@ -72,7 +72,7 @@ class ResultStore:
         atomic_write_json(folder / "training.json", {"fingerprint": key, "adapters": saved, **log})
 
     def load_adapters(self, author: str, base_model: Any) -> Any:
-        """The base model with the saved adapters under their training names (adapters.py)."""
+        """The base model with the saved adapters under their training names (training/adapters.py)."""
         from peft import PeftModel
 
         folder = self.adapter_dir(author)

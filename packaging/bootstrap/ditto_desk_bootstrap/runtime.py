@@ -37,7 +37,7 @@ CUDA_VARIANTS = (("cu130", (13, 0)), ("cu128", (12, 8)), ("cu126", (12, 6)))
 _DROPPED_ENV = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV", "PIP_USER", "PIP_REQUIRE_VIRTUALENV")
 CHECK = (
     "import torch, transformers, peft, trl, bitsandbytes, PySide6.QtWidgets, ditto_desk.cli\n"
-    "from ditto_desk.core.models import prepare_bundled_model\n"
+    "from ditto_desk.core.models.sources import prepare_bundled_model\n"
     "print('torch', torch.__version__, '- bundled model ready in', prepare_bundled_model())\n"
 )
 
@@ -58,7 +58,7 @@ def runtime_dir() -> Path:
 
 
 def profiles_dir() -> Path:
-    """As ditto_desk.core.profiles.default_profiles_root."""
+    """As ditto_desk.core.places.default_profiles_root."""
     home = os.environ.get("DITTO_DESK_HOME")
     return Path(home).expanduser() / "profiles" if home else data_root() / "profiles"
 

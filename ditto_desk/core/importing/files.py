@@ -1,0 +1,233 @@
+"""Import demonstrations from pasted text and from files (.txt, .md, .eml, .html, .docx).
+
+Every input ends as either one Demonstration or one Refusal with a reason the user can act on; one
+bad file never stops the others. Pure Python, no Qt. Each format's text comes from a module of its own
+(html_text, eml_text, docx_text; text_decoding for bytes), each bounded in time and memory by limits of
+its own on top of the file sizes here: benchmarks/bench_import_adversarial.py measures them.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ditto_desk.core.errors import Refused as _Refused
+from ditto_desk.core.importing.cleaning import drop_controls, looks_binary, strip_terminal_codes
+from ditto_desk.core.importing.decoding import decode_text
+from ditto_desk.core.importing.docx import docx_text
+from ditto_desk.core.importing.eml import eml_text
+from ditto_desk.core.importing.html import html_to_text
+from ditto_desk.core.importing.reasons import BINARY, SUPPORTED, too_large
+from ditto_desk.core.progress import CancelToken, Phase, ProgressCallback, ProgressEvent, ignore_progress
+from ditto_desk.core.texts.demonstration import Demonstration
+from ditto_desk.core.texts.prompts import derive_prompt
+
+# Plain-text files: a demonstration is an email or a post, so 1 MB is already far more than enough.
+MAX_FILE_BYTES = 1_000_000
+# Emails, Word documents and web pages carry attachments, images and markup we throw away, so their
+# files may be bigger; the text kept is capped by MAX_TEXT_CHARS all the same.
+MAX_CONTAINER_BYTES = 10_000_000
+MAX_TEXT_CHARS = 20_000
+MIN_WORDS = 5
+
+TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ""})
+HTML_SUFFIXES = frozenset({".html", ".htm"})
+# Formats people commonly try, with what to do instead.
+_UNSUPPORTED_HINTS = {
+    ".doc": "the old Word .doc format is not supported; save it as .docx in Word, or paste the text",
+    ".pdf": "PDF files are not supported; copy the text out of the PDF and paste it instead",
+    ".msg": "Outlook .msg files are not supported; save the email as .eml, or paste the text",
+    ".rtf": "RTF files are not supported; save it as .docx or .txt, or paste the text",
+    ".odt": "OpenDocument files are not supported; save it as .docx or .txt, or paste the text",
+}
+
+
+@dataclass
+class Refusal:
+    """An input that was not imported, and a user-facing sentence saying why and what to do."""
+
+    source: str
+    reason: str
+
+
+@dataclass
+class ImportResult:
+    demonstrations: list[Demonstration] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+
+
+def import_text(text: str, source: str = "pasted") -> ImportResult:
+    """Import one pasted text as a demonstration, its prompt derived from the text."""
+    result = ImportResult()
+    try:
+        result.demonstrations.append(_demonstration(text, source, empty_reason="the text is empty"))
+    except _Refused as refused:
+        result.refused.append(Refusal(source, refused.reason))
+    except Exception as error:  # noqa: BLE001 - whatever was pasted, the caller gets a result
+        result.refused.append(Refusal(source, f"could not import this text ({type(error).__name__})"))
+    return result
+
+
+def import_paths(
+    paths: Iterable[str | Path], progress: ProgressCallback = ignore_progress, cancel: CancelToken | None = None
+) -> ImportResult:
+    """Import files and folders (a folder: its files, recursively, sorted, hidden ones skipped, links that
+    lead out of it refused).
+
+    Each file gives one demonstration or one refusal; the same file named twice is imported once.
+    ``progress`` hears of each file before it is read; ``cancel`` is checked between files.
+    """
+    result = ImportResult()
+    seen: set[str] = set()
+    files = _expand(paths, result.refused)
+    for index, path in enumerate(files):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        progress(ProgressEvent(Phase.IMPORT, f"Reading {path.name}…", index, len(files), fraction=index / len(files)))
+        source = str(path)
+        try:
+            key = os.path.normcase(os.path.abspath(path))
+            if key in seen:
+                continue
+            seen.add(key)
+            result.demonstrations.append(_import_file(path))
+        except _Refused as refused:
+            result.refused.append(Refusal(source, refused.reason))
+        except Exception as error:  # noqa: BLE001 - one broken file must never stop the others
+            result.refused.append(Refusal(source, f"could not import this file ({type(error).__name__})"))
+    return result
+
+
+def _expand(paths: Iterable[str | Path], refused: list[Refusal]) -> list[Path]:
+    """Files to import, in order; folders expanded, problems with the paths themselves refused."""
+    files: list[Path] = []
+    for raw in paths:
+        try:
+            _expand_one(Path(raw), files, refused)
+        except Exception as error:  # noqa: BLE001 - a bad path must not stop the others
+            refused.append(Refusal(str(raw), f"could not read: {error}"))
+    return files
+
+
+def _expand_one(path: Path, files: list[Path], refused: list[Refusal]) -> None:
+    if path.is_dir():
+        found: list[Path] = []
+
+        def on_error(error: OSError) -> None:
+            refused.append(Refusal(str(error.filename or path), f"could not read: {_os_reason(error)}"))
+
+        folder, refused_before = os.path.realpath(path), len(refused)
+        for root, dirs, names in os.walk(path, onerror=on_error):  # links to folders are not walked into
+            dirs[:] = [d for d in dirs if not _is_hidden(d) and not _leaves(Path(root, d), folder, refused)]
+            files_here = (Path(root, n) for n in names if not _is_hidden(n))
+            found.extend(file for file in files_here if not _leaves(file, folder, refused))
+        if not found and len(refused) == refused_before:
+            refused.append(Refusal(str(path), "this folder has no files to import"))
+        files.extend(sorted(found))
+    elif path.exists() or path.is_symlink():
+        files.append(path)
+    else:
+        refused.append(Refusal(str(path), "not found: there is no such file or folder"))
+
+
+def _leaves(path: Path, folder: str, refused: list[Refusal]) -> bool:
+    """Whether ``path``, found in the dropped ``folder`` (resolved), is a link that leads out of it; refused if
+    so. A folder dropped whole must bring in only what is in it, not /etc/passwd or another disk."""
+    if not path.is_symlink():
+        return False
+    target = os.path.realpath(path)
+    try:
+        if os.path.commonpath([target, folder]) == folder:
+            return False
+    except ValueError:  # on another drive (Windows)
+        pass
+    refused.append(
+        Refusal(
+            str(path),
+            f"not imported: a link to {target}, outside the folder you chose; links out of a dropped folder are "
+            "not followed — add that file itself if you mean to import it",
+        )
+    )
+    return True
+
+
+def _is_hidden(name: str) -> bool:
+    # "~$..." are Office lock files, left beside open documents; they are not the user's writing.
+    return name.startswith((".", "~$"))
+
+
+def _import_file(path: Path) -> Demonstration:
+    suffix = path.suffix.lower()
+    if suffix not in TEXT_SUFFIXES | HTML_SUFFIXES | {".eml", ".docx"}:
+        raise _Refused(_UNSUPPORTED_HINTS.get(suffix, f"unsupported file type {suffix}; use {SUPPORTED}"))
+    try:
+        info = path.stat()
+    except OSError as error:
+        raise _Refused(f"could not read: {_os_reason(error)}") from error
+    # Reading a pipe or a device would block or never end.
+    if not stat.S_ISREG(info.st_mode):
+        raise _Refused("not a regular file")
+    limit = MAX_FILE_BYTES if suffix in TEXT_SUFFIXES else MAX_CONTAINER_BYTES
+    if info.st_size > limit:
+        raise _Refused(too_large(info.st_size, limit))
+    if info.st_size == 0:
+        raise _Refused("empty file")
+
+    subject: str | None = None
+    if suffix == ".docx":
+        text = docx_text(path)
+    else:
+        data = _read(path, limit)
+        if suffix == ".eml":
+            text, subject = eml_text(data)
+        elif suffix in HTML_SUFFIXES:
+            text = html_to_text(decode_text(data))
+        else:
+            text = decode_text(data)
+    return _demonstration(text, str(path), subject=subject)
+
+
+def _read(path: Path, limit: int) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)  # the file may have grown since stat
+    except OSError as error:
+        raise _Refused(f"could not read: {_os_reason(error)}") from error
+    if len(data) > limit:
+        raise _Refused(too_large(len(data), limit))
+    if not data:
+        raise _Refused("empty file")
+    return data
+
+
+def _demonstration(
+    text: str, source: str, subject: str | None = None, empty_reason: str = "contains no text"
+) -> Demonstration:
+    """Check and clean extracted text, and wrap it with its derived prompt."""
+    # Coloured terminal or log output: the escape codes go, the words stay.
+    text = strip_terminal_codes(text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", ""))
+    if not text.strip():
+        raise _Refused(empty_reason)
+    if looks_binary(text):
+        raise _Refused(BINARY)
+    # The few stray control characters left would only be noise in training data.
+    text = drop_controls(text).strip()
+    if len(text) > MAX_TEXT_CHARS:
+        raise _Refused(
+            f"too long: {len(text):,} characters, the limit is {MAX_TEXT_CHARS:,} — a demonstration is "
+            "one email or post, so paste an excerpt instead"
+        )
+    words = len(text.split())
+    if words < MIN_WORDS:
+        raise _Refused(
+            f"too short to learn from ({words} word{'' if words == 1 else 's'}); "
+            f"use a whole email or post of at least {MIN_WORDS} words"
+        )
+    return Demonstration(text=text, prompt=derive_prompt(text, subject=subject), source=source)
+
+
+def _os_reason(error: OSError) -> str:
+    return error.strerror.lower() if error.strerror else str(error)

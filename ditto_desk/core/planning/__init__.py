@@ -1,0 +1,1 @@
+"""Before a run: this machine's memory and speed, and what training a model will take here."""

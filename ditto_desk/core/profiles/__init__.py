@@ -1,0 +1,1 @@
+"""Profiles on disk: the store, one profile's folder, its adapter versions, taught edits, history and locks."""

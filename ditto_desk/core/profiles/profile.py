@@ -1,0 +1,377 @@
+"""One loaded profile: reading its folder, saving its texts and settings, committing a trained adapter,
+going back to an earlier one, and keeping the drafts the user corrected (edits.py).
+
+A new adapter becomes active only when profile.json is atomically replaced to point at it: the single
+commit point. Before it, any failure or interrupt removes the new folder and leaves the old profile;
+after it, nothing is rolled back, whatever happens. Commits hold the profile's lock (lock.py).
+Every training leaves a version (``adapters/<stamp>``): the newest ``KEPT_VERSIONS`` and the pinned ones
+are kept, and any of them can be made current again, by the same atomic replace of profile.json.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ditto_desk.core.atomic import atomic_write_json, fsync_dir, is_disk_full
+from ditto_desk.core.errors import ProfileError
+from ditto_desk.core.profiles.adapter_folder import ADAPTERS_DIR, check_adapter, check_written, seal
+from ditto_desk.core.profiles.edits import EDITS_FILE, Edit, check_edit, edits_json, load_edits
+from ditto_desk.core.profiles.json_files import load_demonstrations, load_settings, parse_json, read_json_of
+from ditto_desk.core.profiles.lock import ProfileLock
+from ditto_desk.core.texts.demonstration import Demonstration, split_new
+
+FORMAT = 1
+PROFILE_FILE = "profile.json"
+DEMOS_FILE = "demonstrations.json"
+SETTINGS_FILE = "settings.json"
+TMP_PREFIX = ".tmp-"
+# A commit takes seconds; a commit that finds the profile held longer than this (a training run in
+# another window) is refused rather than left waiting.
+COMMIT_WAIT_S = 30.0
+EDIT_WAIT_S = 3.0  # keeping an edit runs on the window's own thread: a busy profile is said, not waited for
+KEPT_VERSIONS = 5  # unpinned adapter versions kept, the current one among them
+_UNREADABLE = object()
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def new_stamp() -> str:
+    # Sorts chronologically; the random tail keeps two commits in the same microsecond apart.
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def _is_plain_dir_name(value: object) -> bool:
+    return (
+        isinstance(value, str) and bool(value) and not value.startswith(".") and not any(c in value for c in "/\\:\0")
+    )
+
+
+class Profile:
+    """One loaded profile. Build it with :meth:`ProfileStore.load` / :meth:`ProfileStore.create`."""
+
+    def __init__(
+        self,
+        path: Path,
+        meta: dict[str, Any],
+        demonstrations: list[Demonstration],
+        settings: dict[str, Any],
+        active_adapter_dir: Path | None,
+        training_log: list[dict[str, Any]],
+    ) -> None:
+        self.path = path
+        self.name = path.name
+        self.demonstrations = demonstrations
+        self.settings = settings
+        self.active_adapter_dir = active_adapter_dir
+        self.training_log = training_log
+        self._meta = meta
+        self._lock = ProfileLock(path)
+
+    def __repr__(self) -> str:
+        return f"Profile({self.name!r}, adapter={self.active_adapter_dir.name if self.has_adapter else None})"
+
+    @property
+    def created(self) -> str | None:
+        value = self._meta.get("created")
+        return value if isinstance(value, str) else None
+
+    @property
+    def adapters_dir(self) -> Path:
+        return self.path / ADAPTERS_DIR
+
+    @property
+    def has_adapter(self) -> bool:
+        return self.active_adapter_dir is not None
+
+    @contextmanager
+    def training(self) -> Iterator[None]:
+        """Hold the profile for a whole training run. Another run on it (another window, a terminal) is
+        refused at once with :class:`~.profile_lock.ProfileBusyError`: waiting minutes for it, only to
+        overwrite its result, would help no one. This run's own commit goes through."""
+        with self._lock.held(wait=0):
+            yield
+
+    # -- loading -----------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: Path, *, verify: bool = True) -> Profile:
+        name = path.name
+        restore = f"Restore the folder {path} from a backup, or delete the profile and create it again."
+        meta = read_json_of(path / PROFILE_FILE, name, dict, "a profile description", restore)
+        fmt = meta.get("format")
+        if isinstance(fmt, int) and not isinstance(fmt, bool) and fmt > FORMAT:
+            raise ProfileError(
+                f"The profile '{name}' was saved by a newer version of Ditto Desk (format {fmt}). "
+                "Update Ditto Desk to open it.",
+                path / PROFILE_FILE,
+            )
+        active = meta.get("active_adapter")
+        if fmt != FORMAT or (active is not None and not _is_plain_dir_name(active)):
+            problem = "has no valid format number" if fmt != FORMAT else "names an invalid adapter folder"
+            raise ProfileError(
+                f"The profile '{name}' is damaged: {PROFILE_FILE} {problem}. {restore}", path / PROFILE_FILE
+            )
+
+        demonstrations = load_demonstrations(path / DEMOS_FILE, name)
+        settings = load_settings(path / SETTINGS_FILE, name)
+
+        adapter_dir: Path | None = None
+        log: list[dict[str, Any]] = []
+        if active is not None:
+            adapter_dir = path / ADAPTERS_DIR / active
+            log, _ = check_adapter(adapter_dir, name, hash_files=verify)
+        return cls(path, meta, demonstrations, settings, adapter_dir, log)
+
+    def verify(self) -> None:
+        """Re-hash the active adapter against its manifest (e.g. right before loading it into a model)."""
+        if self.active_adapter_dir is not None:
+            check_adapter(self.active_adapter_dir, self.name, hash_files=True)
+
+    # -- saving ------------------------------------------------------------------------------------
+
+    def _save_failed(self, what: str, exc: OSError) -> ProfileError:
+        if is_disk_full(exc):
+            return ProfileError(
+                f"The disk is full: could not save {what} of the profile '{self.name}'. Nothing was "
+                "changed; free some disk space and try again.",
+                self.path,
+            )
+        reason = exc.strerror or str(exc)
+        return ProfileError(
+            f"Could not save {what} of the profile '{self.name}' ({reason}). Nothing was changed.",
+            self.path,
+        )
+
+    def _write_json(self, path: Path, obj: Any, what: str) -> None:
+        try:
+            atomic_write_json(path, obj)
+        except OSError as exc:
+            raise self._save_failed(what, exc) from exc
+
+    def save_demonstrations(self, demos: Iterable[Demonstration]) -> None:
+        """Atomically replace demonstrations.json, then the in-memory list."""
+        demos = list(demos)
+        self._write_json(self.path / DEMOS_FILE, [d.to_json() for d in demos], "the demonstrations")
+        self.demonstrations = demos
+
+    def add_demonstrations(self, demos: Iterable[Demonstration], *, replace: bool = False) -> list[Demonstration]:
+        """Add the texts the profile does not hold yet (:func:`~.demos.text_key` decides), or with ``replace``
+        make them the profile's texts; return the ones added. The list is read again from disk first, so
+        edits saved meanwhile by another window are kept."""
+        current = [] if replace else load_demonstrations(self.path / DEMOS_FILE, self.name)
+        added, _ = split_new(current, demos)
+        if added or replace:
+            self.save_demonstrations(current + added)
+        else:
+            self.demonstrations = current
+        return added
+
+    def save_settings(self, settings: Mapping[str, Any]) -> None:
+        """Atomically replace settings.json, then the in-memory dict (a JSON round-trip copy, so the
+        in-memory copy is exactly what a later load returns)."""
+        data = json.loads(json.dumps(dict(settings)))
+        self._write_json(self.path / SETTINGS_FILE, data, "the settings")
+        self.settings = data
+
+    def commit_adapter(self, write_files: Callable[[Path], None], training_log: list[dict[str, Any]]) -> Path:
+        """Store a newly trained adapter and make it the active one, all or nothing.
+
+        ``write_files(tmpdir)`` writes the PEFT files (``adapter_model.safetensors``,
+        ``adapter_config.json``) into a hidden temporary folder. Then the training log and a manifest
+        (size + sha256 of every file) are written, everything is fsynced, the folder is renamed to
+        ``adapters/<stamp>`` and profile.json is atomically replaced to point at it: that replace is the
+        commit point. Older adapters and stale temporary folders are removed afterwards.
+
+        If anything fails before the commit point the new folder is removed, the profile on disk and in
+        memory is exactly as before, and the exception propagates (a full disk, from ``write_files`` or
+        from our own writes, becomes a :class:`ProfileError` saying so). An exception after it (a second
+        Ctrl+C) still propagates, but the new adapter stays: profile.json already points at it.
+        Holds the profile's lock throughout, waiting up to ``COMMIT_WAIT_S`` for another holder.
+        Returns the new adapter folder.
+        """
+        # Serialise first: a log that isn't JSON must fail before the disk is touched.
+        log = json.loads(json.dumps(list(training_log)))
+        with self._lock.held(wait=COMMIT_WAIT_S):
+            stamp = new_stamp()
+            final = self._write_adapter(stamp, write_files, log)
+            self._prune_versions()
+        return final
+
+    def _write_adapter(self, stamp: str, write_files: Callable[[Path], None], log: list[dict[str, Any]]) -> Path:
+        adapters = self.adapters_dir
+        made_adapters_dir = not adapters.exists()
+        tmp = adapters / f"{TMP_PREFIX}{stamp}"
+        final = adapters / stamp
+        versions = self._kept_versions(stamp)
+        # Each version remembers the one that was current when it was made: what its undo goes back to.
+        made_from = {v: p for v, p in self._made_from().items() if v in versions}
+        if self.active_adapter_dir is not None:
+            made_from[stamp] = self.active_adapter_dir.name
+        new_meta = {
+            **self._meta,
+            "format": FORMAT,
+            "name": self.name,
+            "active_adapter": stamp,
+            "versions": versions,
+            "made_from": made_from,
+        }
+        what = "the trained adapter"
+        try:
+            try:
+                adapters.mkdir(exist_ok=True)
+                tmp.mkdir()
+            except OSError as exc:
+                raise self._save_failed(what, exc) from exc
+            try:
+                write_files(tmp)
+            except OSError as exc:
+                if is_disk_full(exc):
+                    raise self._save_failed(what, exc) from exc
+                raise
+            check_written(tmp, self.name)
+            try:
+                seal(tmp, log)
+                os.rename(tmp, final)
+                fsync_dir(adapters)
+            except OSError as exc:
+                raise self._save_failed(what, exc) from exc
+            self._write_json(self.path / PROFILE_FILE, new_meta, what)  # <- the commit point
+        except BaseException:
+            # An exception may arrive after profile.json was replaced (inside the atomic write, between
+            # the rename and its return): then the new adapter is the profile's, and must stay.
+            on_disk = self._active_on_disk()
+            if on_disk == stamp:
+                self._committed(new_meta, final, log)
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
+            if on_disk is not _UNREADABLE:  # unsure: an unreferenced folder is harmless, a missing one is not
+                shutil.rmtree(final, ignore_errors=True)
+            if made_adapters_dir:
+                with contextlib.suppress(OSError):
+                    adapters.rmdir()
+            raise
+        self._committed(new_meta, final, log)
+        return final
+
+    def _active_on_disk(self) -> object:
+        """The adapter profile.json names now, or ``_UNREADABLE``."""
+        try:
+            meta = parse_json((self.path / PROFILE_FILE).read_bytes())
+        except (OSError, ValueError):
+            return _UNREADABLE
+        return meta.get("active_adapter") if isinstance(meta, dict) else _UNREADABLE
+
+    def _committed(self, meta: dict[str, Any], final: Path, log: list[dict[str, Any]]) -> None:
+        self._meta = meta
+        self.active_adapter_dir = final
+        self.training_log = log
+
+    # -- taught edits ------------------------------------------------------------------------------
+
+    def edits(self) -> list[Edit]:
+        """Every edit the profile keeps, oldest first, read from disk (another window may have added one)."""
+        return load_edits(self.path / EDITS_FILE, self.name)
+
+    def waiting_edits(self) -> list[Edit]:
+        """The edits the current style has not learned from yet."""
+        current = self.active_adapter_dir.name if self.active_adapter_dir else None
+        return [e for e in self.edits() if e.waiting(current)]
+
+    def add_edit(self, request: str, draft: str, edited: str) -> Edit:
+        """Keep a corrected draft to teach with; one that changes nothing is refused (ValueError says why)."""
+        check_edit(request, draft, edited)
+        edit = Edit(request.strip(), draft.strip(), edited.strip(), now_iso())
+        with self._lock.held(wait=EDIT_WAIT_S):
+            self._write_json(self.path / EDITS_FILE, edits_json([*self.edits(), edit]), "the edit")
+        return edit
+
+    def mark_taught(self, taught: Iterable[Edit], version: str) -> None:
+        """Record that the update committed as ``version`` learned from ``taught``."""
+        keys = {e.key for e in taught}
+        with self._lock.held(wait=COMMIT_WAIT_S):
+            edits = [e.taught(version) if e.key in keys else e for e in self.edits()]
+            self._write_json(self.path / EDITS_FILE, edits_json(edits), "which edits were taught")
+
+    # -- versions ----------------------------------------------------------------------------------
+
+    @property
+    def pinned(self) -> list[str]:
+        value = self._meta.get("pinned_adapters")
+        return [v for v in value if _is_plain_dir_name(v)] if isinstance(value, list) else []
+
+    def versions(self) -> list[str]:
+        """The committed adapter versions on disk, newest first (their names sort by when they were trained).
+        A folder left by a training that never committed is not one."""
+        listed = self._meta.get("versions")
+        names = {v for v in listed if _is_plain_dir_name(v)} if isinstance(listed, list) else set()
+        active = self._meta.get("active_adapter")
+        if _is_plain_dir_name(active):
+            names.add(active)  # a profile from before versions names its one adapter only here
+        return sorted((v for v in names if (self.adapters_dir / v).is_dir()), reverse=True)
+
+    def use_version(self, stamp: str) -> None:
+        """Make the adapter version ``stamp`` current again, exactly as it was saved (checked first)."""
+        if stamp not in self.versions():
+            raise ProfileError(f"The profile '{self.name}' has no version {stamp!r}.", self.adapters_dir / stamp)
+        with self._lock.held(wait=COMMIT_WAIT_S):
+            folder = self.adapters_dir / stamp
+            log, _ = check_adapter(folder, self.name, hash_files=True)
+            meta = {**self._meta, "active_adapter": stamp}
+            self._write_json(self.path / PROFILE_FILE, meta, "the choice of version")
+            self._committed(meta, folder, log)
+
+    def undo(self) -> str:
+        """Go back to the version the current one was made from (or, for a version from before that was
+        recorded, the one trained before it); returns its name."""
+        current = self.active_adapter_dir.name if self.active_adapter_dir else None
+        kept = self.versions()
+        parent = self._made_from().get(current or "")
+        if parent not in kept:
+            older = [v for v in kept if current is not None and v < current]
+            parent = older[0] if older else None
+        if parent is None:
+            raise ProfileError(f"The profile '{self.name}' has no earlier learned style to go back to.", self.path)
+        self.use_version(parent)
+        return parent
+
+    def _made_from(self) -> dict[str, str]:
+        recorded = self._meta.get("made_from")
+        if not isinstance(recorded, dict):
+            return {}
+        return {v: p for v, p in recorded.items() if _is_plain_dir_name(v) and _is_plain_dir_name(p)}
+
+    def pin(self, stamp: str, pinned: bool = True) -> None:
+        """Keep (or stop keeping) the version ``stamp`` whatever the number of newer ones."""
+        if stamp not in self.versions():
+            raise ProfileError(f"The profile '{self.name}' has no version {stamp!r}.", self.adapters_dir / stamp)
+        with self._lock.held(wait=COMMIT_WAIT_S):
+            kept = [v for v in self.pinned if v != stamp] + ([stamp] if pinned else [])
+            meta = {**self._meta, "pinned_adapters": kept}
+            self._write_json(self.path / PROFILE_FILE, meta, "the pinned versions")
+            self._meta = meta
+
+    def _kept_versions(self, new: str) -> list[str]:
+        """The versions to keep once ``new`` is committed: the newest unpinned ones and every pinned one."""
+        candidates = sorted({*self.versions(), new}, reverse=True)
+        unpinned = [v for v in candidates if v not in self.pinned]
+        return [v for v in candidates if v in self.pinned or v in unpinned[:KEPT_VERSIONS]]
+
+    def _prune_versions(self) -> None:
+        # After the commit: best effort. Anything left (e.g. a file Windows still holds open) is not a
+        # version profile.json lists, and goes at the next commit; so does a crashed training's folder.
+        keep = set(self.versions())
+        with contextlib.suppress(OSError):
+            for entry in self.adapters_dir.iterdir():
+                if entry.is_dir() and entry.name not in keep:
+                    shutil.rmtree(entry, ignore_errors=True)
