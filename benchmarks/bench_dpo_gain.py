@@ -16,7 +16,7 @@ import statistics
 import time
 from pathlib import Path
 
-from ditto_desk.cli import parse_overrides
+from ditto_desk.cli.arguments import parse_overrides
 from ditto_desk.core.evaluation.corpus import load_corpus, split_author
 from ditto_desk.core.evaluation.preference import held_out_preference
 from ditto_desk.core.models.loading import load_model

@@ -36,7 +36,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ditto_desk.cli import parse_overrides
+from ditto_desk.cli.arguments import parse_overrides
 from ditto_desk.core.models.loading import load_model
 from ditto_desk.core.models.settings import ModelSettings
 from ditto_desk.core.planning.estimates import estimate_run

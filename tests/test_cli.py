@@ -6,8 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ditto_desk.cli import EXIT_BAD_INPUT, EXIT_MODEL, EXIT_OK, EXIT_USAGE, main
+import pytest
+
+from ditto_desk.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_MODEL, EXIT_OK, EXIT_USAGE, MEANINGS
+from ditto_desk.cli.main import COMMANDS, main
 from ditto_desk.core.profiles.store import ProfileStore
+from ditto_desk.launcher import wants_window
 
 
 def test_profiles_commands(capsys) -> None:
@@ -160,3 +164,31 @@ def test_export_gguf_says_what_it_needs(tiny_model_dir: Path, tmp_path: Path, ca
     assert main(["train", "--profile", "me", str(note), *model, *tiny]) == EXIT_OK
     assert main(["profiles", "export-gguf", "me", str(tmp_path / "me.gguf"), *model]) == EXIT_BAD_INPUT
     assert "DITTO_DESK_LLAMA_CPP" in capsys.readouterr().err and not (tmp_path / "me.gguf").exists()
+
+
+def test_a_bug_is_exit_1_with_its_traceback_never_bad_input(monkeypatch, capsys) -> None:
+    """Only problems the core worded for the user get their own exit codes; anything else is a bug, said as one."""
+
+    def broken(args, store) -> int:
+        raise ValueError("an index went wrong somewhere")
+
+    monkeypatch.setattr(COMMANDS["train"], "run", broken)
+    assert main(["train", "--samples"]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "This is a bug" in err and "ValueError: an index went wrong" in err
+
+
+def test_help_lists_every_exit_code(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == EXIT_OK
+    out = capsys.readouterr().out
+    assert all(f"  {code:<4} {meaning[:20]}" in out for code, meaning in MEANINGS.items())
+    assert "opens its window" in out
+
+
+def test_the_launcher_opens_the_window_only_when_no_command_is_asked_for() -> None:
+    assert wants_window([]) and wants_window(["--dark"]) and wants_window(["-platform", "offscreen"])
+    assert not wants_window(["train", "--samples"]) and not wants_window(["--profiles-dir", "x", "profiles", "list"])
+    assert not wants_window(["--self-test"]) and not wants_window(["--help"])
+    assert not wants_window(["trian"])  # a mistyped command: the command line says which commands there are

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from model_helpers import mean_token_loglik
 
-from ditto_desk.cli import main as cli_main
+from ditto_desk.cli.main import main as cli_main
 from ditto_desk.core.evaluation.corpus import load_corpus, split_author
 from ditto_desk.core.evaluation.preference import held_out_preference
 from ditto_desk.core.jobs import train_profile

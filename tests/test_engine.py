@@ -9,6 +9,7 @@ import pytest
 import torch
 from peft import PeftModel, get_peft_model_state_dict
 
+from ditto_desk.core.errors import InputError
 from ditto_desk.core.jobs import train_profile
 from ditto_desk.core.models.loading import load_model
 from ditto_desk.core.models.scoring import response_logprobs
@@ -135,7 +136,7 @@ def test_saved_adapter_is_a_standard_peft_folder(tiny_settings, tiny_config, sam
 def test_training_without_demonstrations_says_what_to_do(tiny_settings, tiny_config) -> None:
     store = ProfileStore()
     store.create("empty")
-    with pytest.raises(ValueError, match="no demonstrations"):
+    with pytest.raises(InputError, match="no demonstrations"):
         train_profile(store, "empty", tiny_settings, tiny_config)
 
 

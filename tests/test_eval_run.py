@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from eval_fixtures import write_corpus
 
-from ditto_desk.cli import EXIT_OK, main
+from ditto_desk.cli.exit_codes import EXIT_OK
+from ditto_desk.cli.main import main
+from ditto_desk.core.errors import InputError, UsageError
 from ditto_desk.core.evaluation import runner
 from ditto_desk.core.evaluation.corpus import load_corpus, split_author, split_corpus
 from ditto_desk.core.evaluation.methods import few_shot_prompt
@@ -37,9 +39,9 @@ def test_the_split_is_deterministic_disjoint_and_deduplicated(tmp_path: Path) ->
     assert [[d.text for d in s.held_out] for s in again] == [[d.text for d in s.held_out] for s in splits]
     others = [split_author("dasher", authors["dasher"], 4, seed) for seed in range(1, 6)]
     assert any({d.text for d in o.held_out} != {d.text for d in splits[0].held_out} for o in others)
-    with pytest.raises(ValueError):
+    with pytest.raises(InputError, match="need more than k=6"):
         split_corpus(authors, k=6, seed=0)  # nothing left to hold out
-    with pytest.raises(ValueError):
+    with pytest.raises(UsageError, match="--k must be between"):
         split_corpus(authors, k=8, seed=0)
 
 

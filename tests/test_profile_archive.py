@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 import torch
 
-from ditto_desk.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from ditto_desk.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK
+from ditto_desk.cli.main import main
 from ditto_desk.core.errors import ArchiveError, ProfileError
 from ditto_desk.core.export.adapter import export_adapter
 from ditto_desk.core.export.archive import export_archive, import_archive

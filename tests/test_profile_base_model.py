@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ditto_desk.cli import EXIT_BAD_INPUT, main
+from ditto_desk.cli.exit_codes import EXIT_BAD_INPUT
+from ditto_desk.cli.main import main
 from ditto_desk.core.errors import ProfileError
 from ditto_desk.core.profiles.profile import Profile
 from ditto_desk.core.profiles.store import ProfileStore

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ditto_desk.cli import EXIT_BAD_INPUT, main
+from ditto_desk.cli.exit_codes import EXIT_BAD_INPUT
+from ditto_desk.cli.main import main
 from ditto_desk.core.errors import ProfileError
 from ditto_desk.core.jobs import train_profile
 from ditto_desk.core.models.settings import ModelSettings

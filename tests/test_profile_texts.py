@@ -12,7 +12,9 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from ditto_desk.cli import EXIT_BAD_INPUT, EXIT_MODEL, EXIT_OK, EXIT_USAGE, SAMPLES_DIR, main  # noqa: E402
+from ditto_desk.cli.arguments import SAMPLES_DIR
+from ditto_desk.cli.exit_codes import EXIT_BAD_INPUT, EXIT_MODEL, EXIT_OK, EXIT_USAGE
+from ditto_desk.cli.main import main  # noqa: E402
 from ditto_desk.core.importing.files import import_paths  # noqa: E402
 from ditto_desk.core.profiles.store import ProfileStore  # noqa: E402
 from ditto_desk.core.texts.demonstration import Demonstration  # noqa: E402

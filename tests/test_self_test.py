@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ditto_desk.cli import EXIT_FAILED, EXIT_OK
-from ditto_desk.cli import main as cli_main
+from ditto_desk.cli.exit_codes import EXIT_FAILED, EXIT_OK
+from ditto_desk.cli.main import main as cli_main
 
 
 @pytest.mark.e2e

@@ -8,6 +8,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from ditto_desk.core.errors import InputError
 from ditto_desk.core.jobs import teach_profile, train_profile
 from ditto_desk.core.profiles.adapter_folder import ADAPTER_WEIGHTS, REFERENCE_WEIGHTS
 from ditto_desk.core.profiles.store import ProfileStore
@@ -34,7 +35,7 @@ def trained(tiny_settings, tiny_config, sample_demos) -> ProfileStore:
 def test_an_edit_that_changes_nothing_is_not_kept(trained) -> None:
     profile = trained.load("me")
     for edited in ("Dear all, the offsite is on Friday.", "  Dear all,\n the offsite   is on Friday. ", ""):
-        with pytest.raises(ValueError, match="same as the draft|change something"):
+        with pytest.raises(InputError, match="same as the draft|change something"):
             profile.add_edit("Write an email about: x", "Dear all, the offsite is on Friday.", edited)
     assert profile.edits() == []
     profile.add_edit(*EDITS[0])
@@ -85,10 +86,10 @@ def test_a_cancelled_update_changes_nothing(trained, tiny_settings, tiny_config)
 
 
 def test_teaching_needs_a_learned_style_and_a_new_edit(trained, tiny_settings, tiny_config) -> None:
-    with pytest.raises(ValueError, match="no new edit"):
+    with pytest.raises(InputError, match="no new edit"):
         teach_profile(trained, "me", tiny_settings, tiny_config)
     trained.create("new")
-    with pytest.raises(ValueError, match="Learn the style first"):
+    with pytest.raises(InputError, match="Learn the style first"):
         teach_profile(trained, "new", tiny_settings, tiny_config)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ditto_desk.core.errors import ProfileError
+from ditto_desk.core.errors import InputError, ProfileError
 from ditto_desk.core.models.loading import LoadedModel, load_model
 from ditto_desk.core.models.settings import ModelSettings, model_name
 from ditto_desk.core.planning.estimates import fitted_config
@@ -66,7 +66,7 @@ def train_profile(
         own = [] if replace else profile.demonstrations
         demonstrations = own + split_new(own, new_texts)[0]
         if not demonstrations:
-            raise ValueError(f"The profile {profile_name!r} has no demonstrations yet: add a few of your texts first.")
+            raise InputError(f"The profile {profile_name!r} has no demonstrations yet: add a few of your texts first.")
         texts = [d.text for d in demonstrations]
         loaded, config = _model_and_config(loaded, model_settings, config, texts, progress, cancel)
         run = DittoRun(loaded, demonstrations, config, progress, cancel)
@@ -93,10 +93,10 @@ def teach_profile(
     profile = store.load(profile_name)
     with profile.training():
         if profile.active_adapter_dir is None:
-            raise ValueError("Learn the style first (Learn my style); then correct its drafts to teach it.")
+            raise InputError("Learn the style first (Learn my style); then correct its drafts to teach it.")
         waiting = profile.waiting_edits()
         if not waiting:
-            raise ValueError("There is no new edit to teach: correct a draft in Compose first.")
+            raise InputError("There is no new edit to teach: correct a draft in Compose first.")
         earlier = [e for e in profile.edits() if e not in waiting]
         adapter_dir = profile.active_adapter_dir
         check_base_model(adapter_dir, model_name(model_settings.model))

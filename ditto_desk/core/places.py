@@ -1,4 +1,5 @@
-"""Where the app keeps its files on this computer: profiles, the app's own settings, converted models.
+"""Where the app keeps its files on this computer: profiles, the app's own settings, converted models, and the
+resources it ships beside its code (icons, the style sheet, sample texts, the evaluation corpus).
 
 Each is the platform's own folder (platformdirs) unless an environment variable moves it: ``DITTO_DESK_HOME``
 holds the profiles and the settings (tests and portable set-ups use it), ``DITTO_DESK_CACHE`` the models.
@@ -13,6 +14,8 @@ import platformdirs
 
 APP = "ditto-desk"
 APP_SETTINGS_FILE = "settings.json"
+# Beside the package, not inside it: a source checkout, or the installed app's folder (packaging/README.md).
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 
 
 def default_profiles_root() -> Path:

@@ -5,19 +5,17 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-# Core exceptions whose message is already worded for the user (what happened and what to do).
-_USER_FACING = ("ModelError", "ProfileError", "AtomicWriteError", "DiskFullError")
+from ditto_desk.core.errors import DittoDeskError, ModelError
 
 
 def explain(exc: BaseException) -> tuple[str, str]:
     """(cause, next step) for an exception, in words a user can act on."""
     name = type(exc).__name__
     message = str(exc).strip()
-    if name in _USER_FACING or (isinstance(exc, ValueError) and message):
-        next_step = {
-            "ModelError": "Open Settings (Ctrl+,) to pick another model or device, then try again.",
-        }.get(name, "Fix the problem described above, then try again.")
-        return message, next_step
+    if isinstance(exc, DittoDeskError):  # worded for the user already: what happened and what to do
+        if isinstance(exc, ModelError):
+            return message, "Open Settings (Ctrl+,) to pick another model or device, then try again."
+        return message, "Fix the problem described above, then try again."
     if isinstance(exc, MemoryError) or "out of memory" in message.lower():
         return (
             "The computer ran out of memory.",

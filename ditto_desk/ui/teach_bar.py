@@ -8,7 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QWidget
 
 from ditto_desk.bridge.workers import error_hub
-from ditto_desk.core.errors import ProfileError
+from ditto_desk.core.errors import InputError, ProfileError
 from ditto_desk.core.profiles.edits import changes_something
 from ditto_desk.ui.edits_dialog import EditsDialog
 from ditto_desk.ui.session import Session
@@ -141,7 +141,7 @@ class TeachBar(QWidget):
         except ProfileError as exc:
             error_hub.error.emit("Could not save the edit", exc, "")
             return False
-        except ValueError as exc:  # empty, unchanged or too long: worded for the user
+        except InputError as exc:  # the edit itself was refused (empty, unchanged, too long): said in a line
             self.message.emit(str(exc))
             return False
         self.saved = text

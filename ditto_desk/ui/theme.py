@@ -5,14 +5,13 @@ Nothing here hard-codes a text or background colour: accents are picked per pale
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
+from ditto_desk.core.places import RESOURCES
+
 # Resources live beside the package in a source checkout; an installed app without them still runs.
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 RESTYLER = "dittoDeskRestyler"
 
 

@@ -3,6 +3,6 @@ folder, not the current directory: a ditto_desk folder there (a source checkout)
 
 import sys
 
-from ditto_desk.cli import main
+from ditto_desk.launcher import main
 
 sys.exit(main())

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ditto_desk.core.errors import InputError, UsageError
 from ditto_desk.core.importing.files import Refusal, import_paths
 from ditto_desk.core.texts.demonstration import Demonstration, split_new
 
@@ -30,7 +31,7 @@ def load_corpus(folder: Path) -> tuple[dict[str, list[Demonstration]], list[Refu
     """Every author's texts (any format import_paths reads), authors sorted by folder name."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise ValueError(f"{folder} is not a folder: give a folder with one subfolder per author")
+        raise InputError(f"{folder} is not a folder: give a folder with one subfolder per author")
     authors: dict[str, list[Demonstration]] = {}
     refused: list[Refusal] = []
     for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
@@ -40,20 +41,20 @@ def load_corpus(folder: Path) -> tuple[dict[str, list[Demonstration]], list[Refu
         if unique:
             authors[sub.name] = unique
     if len(authors) < 2:
-        raise ValueError(f"{folder} needs at least two author folders with texts; found {len(authors)}")
+        raise InputError(f"{folder} needs at least two author folders with texts; found {len(authors)}")
     return authors, refused
 
 
 def split_corpus(authors: dict[str, list[Demonstration]], k: int, seed: int) -> list[AuthorSplit]:
     if not 1 <= k <= MAX_DEMONSTRATIONS:
-        raise ValueError(f"--k must be between 1 and {MAX_DEMONSTRATIONS}, got {k}")
+        raise UsageError(f"--k must be between 1 and {MAX_DEMONSTRATIONS}, got {k}")
     return [split_author(name, demos, k, seed) for name, demos in authors.items()]
 
 
 def split_author(author: str, demos: Sequence[Demonstration], k: int, seed: int) -> AuthorSplit:
     """``k`` demonstrations chosen by a seeded shuffle; the rest (at least one) held out."""
     if len(demos) <= k:
-        raise ValueError(f"author {author!r} has {len(demos)} texts: need more than k={k} to hold some out")
+        raise InputError(f"author {author!r} has {len(demos)} texts: need more than k={k} to hold some out")
     ordered = sorted(demos, key=lambda d: (d.source, d.text))  # independent of the import order
     # The author's name seeds the shuffle too, so authors do not all lose the same file positions.
     rng = random.Random(f"{seed}:{author}")

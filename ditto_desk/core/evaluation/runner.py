@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ditto_desk.core.errors import UsageError
 from ditto_desk.core.evaluation.corpus import AuthorSplit, load_corpus, split_corpus, text_digest
 from ditto_desk.core.evaluation.methods import (
     FEW_SHOT_BUDGET,
@@ -113,7 +114,7 @@ def run_evaluation(
     cancel = cancel or CancelToken()
     config = options.config
     if options.samples_per_prompt < 1:
-        raise ValueError("--samples-per-prompt must be at least 1")
+        raise UsageError("--samples-per-prompt must be at least 1")
     authors, refused = load_corpus(options.corpus)
     splits = split_corpus(authors, options.k, options.seed)
     store = ResultStore(options.out)

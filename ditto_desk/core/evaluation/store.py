@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ditto_desk.core.atomic import atomic_write_json
+from ditto_desk.core.errors import InputError
 from ditto_desk.core.evaluation.corpus import AuthorSplit
 from ditto_desk.core.training.adapters import POLICY_ADAPTER, REFERENCE_ADAPTER, write_adapter
 
@@ -102,13 +103,13 @@ class ResultStore:
         author = ((_read_json(self.root / "results.json") or {}).get("authors") or {}).get(split.author)
         log = self.training_log(split.author)
         if author is None or log is None or not self.has_adapters(split.author, log.get("fingerprint", "")):
-            raise ValueError(f"{self.root} holds no finished evaluation with adapters for {split.author!r}")
+            raise InputError(f"{self.root} holds no finished evaluation with adapters for {split.author!r}")
         same_demos = [d.get("source") for d in author.get("demonstrations", [])] == [
             d.source for d in split.demonstrations
         ]
         same_held_out = [d.get("text") for d in author.get("held_out", [])] == [d.text for d in split.held_out]
         if not (same_demos and same_held_out):
-            raise ValueError(
+            raise InputError(
                 f"{self.root} trained {split.author!r} on another split (another corpus, --k or --seed): "
                 "its adapters may have seen the held-out texts"
             )

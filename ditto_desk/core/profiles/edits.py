@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ditto_desk.core.errors import ProfileError
+from ditto_desk.core.errors import InputError, ProfileError
 from ditto_desk.core.profiles.json_files import describe, read_json
 
 EDITS_FILE = "edits.json"
@@ -58,12 +58,12 @@ def changes_something(draft: str, edited: str) -> bool:
 def check_edit(request: str, draft: str, edited: str) -> None:
     """Refuse, with what to do, an edit that cannot teach: empty, unchanged or far too long."""
     if not draft.strip():
-        raise ValueError("There is no draft to correct: write one first, then edit it.")
+        raise InputError("There is no draft to correct: write one first, then edit it.")
     if not changes_something(draft, edited):
-        raise ValueError("The edited text is the same as the draft: change something, then teach.")
+        raise InputError("The edited text is the same as the draft: change something, then teach.")
     for name, text in (("request", request), ("draft", draft), ("edited text", edited)):
         if len(text) > MAX_EDIT_CHARS:
-            raise ValueError(f"The {name} is longer than {MAX_EDIT_CHARS:,} characters: teach with a shorter one.")
+            raise InputError(f"The {name} is longer than {MAX_EDIT_CHARS:,} characters: teach with a shorter one.")
 
 
 def edits_json(edits: list[Edit]) -> dict[str, Any]:

@@ -289,7 +289,7 @@ class Profile:
         return [e for e in self.edits() if e.waiting(current)]
 
     def add_edit(self, request: str, draft: str, edited: str) -> Edit:
-        """Keep a corrected draft to teach with; one that changes nothing is refused (ValueError says why)."""
+        """Keep a corrected draft to teach with; one that changes nothing is refused (InputError says why)."""
         check_edit(request, draft, edited)
         edit = Edit(request.strip(), draft.strip(), edited.strip(), now_iso())
         with self._lock.held(wait=EDIT_WAIT_S):

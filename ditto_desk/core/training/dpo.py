@@ -16,6 +16,7 @@ from datasets import Dataset
 from transformers import PrinterCallback, Trainer, get_scheduler
 from trl import DPOConfig, DPOTrainer
 
+from ditto_desk.core.errors import SettingError
 from ditto_desk.core.progress import CancelToken
 from ditto_desk.core.training.adapters import POLICY_ADAPTER
 from ditto_desk.core.training.config import TrainingConfig, micro_batches
@@ -84,7 +85,7 @@ def pairs_dataset(
 def _losses(config: TrainingConfig) -> dict[str, Any]:
     weighted = [(name, w) for name, w in (("sigmoid", config.dpo_weight), ("sft", config.rpo_alpha)) if w > 0]
     if not weighted:
-        raise ValueError("DPO needs dpo_weight or rpo_alpha above 0")
+        raise SettingError("DPO needs dpo_weight or rpo_alpha above 0")
     return {"loss_type": [name for name, _ in weighted], "loss_weights": [w for _, w in weighted]}
 
 

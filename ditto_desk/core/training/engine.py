@@ -19,6 +19,7 @@ from typing import Any
 import torch
 from peft import LoraConfig, get_peft_model
 
+from ditto_desk.core.errors import InputError
 from ditto_desk.core.models.chat import Encoded
 from ditto_desk.core.models.loading import LoadedModel
 from ditto_desk.core.models.scoring import response_token_logprobs
@@ -74,7 +75,7 @@ class DittoRun:
         cancel: CancelToken | None = None,
     ) -> None:
         if not demonstrations:
-            raise ValueError("Add at least one demonstration before training.")
+            raise InputError("Add at least one demonstration before training.")
         self.loaded = loaded
         self.tokenizer = loaded.tokenizer
         self.config = config.for_width(int(loaded.model.config.get_text_config().hidden_size))

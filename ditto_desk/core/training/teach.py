@@ -25,6 +25,7 @@ from typing import Any
 
 import torch
 
+from ditto_desk.core.errors import InputError
 from ditto_desk.core.models.chat import Encoded, encode_prompt, encode_response
 from ditto_desk.core.models.loading import LoadedModel
 from ditto_desk.core.profiles.edits import Edit
@@ -60,7 +61,7 @@ class TeachRun(DittoRun):
         cancel: CancelToken | None = None,
     ) -> None:
         if not new_edits:
-            raise ValueError("There is no new edit to teach: correct a draft first.")
+            raise InputError("There is no new edit to teach: correct a draft first.")
         one_round = replace(config, dpo_steps=config.teach_steps, resample_every=config.teach_steps)
         super().__init__(loaded, demonstrations, one_round, progress, cancel)
         self.adapter_dir = adapter_dir

@@ -36,7 +36,7 @@ CUDA_VARIANTS = (("cu130", (13, 0)), ("cu128", (12, 8)), ("cu126", (12, 6)))
 # Variables of the user's own Python set-up that would leak into the runtime's python or pip.
 _DROPPED_ENV = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV", "PIP_USER", "PIP_REQUIRE_VIRTUALENV")
 CHECK = (
-    "import torch, transformers, peft, trl, bitsandbytes, PySide6.QtWidgets, ditto_desk.cli\n"
+    "import torch, transformers, peft, trl, bitsandbytes, PySide6.QtWidgets, ditto_desk.launcher\n"
     "from ditto_desk.core.models.sources import prepare_bundled_model\n"
     "print('torch', torch.__version__, '- bundled model ready in', prepare_bundled_model())\n"
 )

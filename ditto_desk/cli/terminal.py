@@ -1,11 +1,15 @@
-"""A one-line terminal progress bar for the CLI, drawn from the core's progress events."""
+"""The terminal side of a long job: a one-line progress bar drawn from the core's progress events, and Ctrl+C
+turned into the job's cancel token."""
 
 from __future__ import annotations
 
+import signal
 import sys
-from typing import TextIO
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TextIO
 
-from ditto_desk.core.progress import ProgressEvent, format_duration
+from ditto_desk.core.progress import CancelToken, ProgressCallback, ProgressEvent, format_duration
 
 
 class ProgressBar:
@@ -37,3 +41,22 @@ class ProgressBar:
         if self.interactive:
             self.stream.write("\n")
             self.stream.flush()
+
+
+@contextmanager
+def job_progress() -> Iterator[tuple[ProgressCallback, CancelToken]]:
+    """A progress bar on stderr and a cancel token for one job. The first Ctrl+C sets the token, so the job stops
+    at its next check and leaves everything as it was; a second one interrupts at once."""
+    cancel = CancelToken()
+
+    def on_interrupt(*_: Any) -> None:
+        cancel.cancel()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    bar = ProgressBar()
+    try:
+        yield bar.update, cancel
+    finally:
+        bar.close()
+        signal.signal(signal.SIGINT, previous)

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ditto_desk.cli.arguments import add_model_args, model_settings
+from ditto_desk.cli.exit_codes import EXIT_OK, EXIT_USAGE
+from ditto_desk.cli.terminal import job_progress
+from ditto_desk.core.errors import InputError
 from ditto_desk.core.models.settings import ModelSettings
+from ditto_desk.core.profiles.profile import Profile
+from ditto_desk.core.profiles.store import ProfileStore
 
-from .exit_codes import EXIT_OK, EXIT_USAGE
 
-
-def add_parser(sub: Any, model_args: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_parser(sub: Any) -> None:
     profiles = sub.add_parser(
         "profiles",
         help="list and manage profiles, and carry them to another computer",
@@ -33,16 +36,15 @@ def add_parser(sub: Any, model_args: Callable[[argparse.ArgumentParser], None]) 
     profiles.add_argument("names", nargs="*")
     profiles.add_argument("--export", type=Path, metavar="DIR", help="with 'show': copy the adapter to DIR")
     profiles.add_argument("--llama-cpp", type=Path, metavar="DIR", help="with 'export-gguf': a llama.cpp checkout")
-    model_args(profiles)
+    add_model_args(profiles)
 
 
-def run(args: argparse.Namespace, store: Any) -> int:
+def run(args: argparse.Namespace, store: ProfileStore) -> int:
     from ditto_desk.core.export.adapter import export_adapter
     from ditto_desk.core.export.archive import export_archive, import_archive
     from ditto_desk.core.export.merged import export_merged
     from ditto_desk.core.models.settings import model_name
-
-    from .terminal import ProgressBar
+    from ditto_desk.core.profiles.history import history
 
     names = args.names
     if args.action == "list":
@@ -70,24 +72,15 @@ def run(args: argparse.Namespace, store: Any) -> int:
         trained = "with its learned style" if profile.has_adapter else "not trained yet"
         print(f"Imported the profile {profile.name!r}: {len(profile.demonstrations)} text(s), {trained}.")
     elif args.action == "export-merged" and len(names) == 2:
-        bar = ProgressBar()
-        try:
-            settings = ModelSettings(args.model, args.device, args.quantization)
-            dest = export_merged(store.load(names[0]), settings, Path(names[1]), bar.update)
-        finally:
-            bar.close()
+        with job_progress() as (progress, cancel):
+            dest = export_merged(store.load(names[0]), model_settings(args), Path(names[1]), progress, cancel)
         print(f"The model with the style of {names[0]!r} merged in is saved in {dest}")
     elif args.action == "export-gguf" and len(names) == 2:
         _export_gguf(store.load(names[0]), Path(names[1]), ModelSettings(args.model), args.llama_cpp)
     elif args.action == "versions" and len(names) == 1:
-        profile = store.load(names[0])
-        current = profile.active_adapter_dir.name if profile.active_adapter_dir else None
-        for version in profile.versions():
-            marks = [m for m, on in (("current", version == current), ("pinned", version in profile.pinned)) if on]
-            print(version + (f"  ({', '.join(marks)})" if marks else ""))
+        for version in history(store.load(names[0])):
+            print(version.version + (f"  ({', '.join(version.marks)})" if version.marks else ""))
     elif args.action == "history" and len(names) == 1:
-        from ditto_desk.core.profiles.history import history
-
         for version in history(store.load(names[0])):
             print(version.describe())
     elif args.action == "undo" and len(names) == 1:
@@ -103,20 +96,16 @@ def run(args: argparse.Namespace, store: Any) -> int:
     return EXIT_OK
 
 
-def _export_gguf(profile: Any, file: Path, settings: ModelSettings, llama_cpp: Path | None) -> None:
+def _export_gguf(profile: Profile, file: Path, settings: ModelSettings, llama_cpp: Path | None) -> None:
     """The profile's current style as a LoRA GGUF (llama.cpp's own converter does the writing)."""
-    from ditto_desk.core.errors import GGUFAdapterError
     from ditto_desk.core.export.gguf import export_gguf_adapter
     from ditto_desk.core.models.settings import model_name
     from ditto_desk.core.models.sources import resolve_model_source
     from ditto_desk.core.profiles.adapter_folder import check_base_model
 
     if profile.active_adapter_dir is None:
-        raise ValueError(f"The profile {profile.name!r} has not learned a style yet: nothing to export.")
+        raise InputError(f"The profile {profile.name!r} has not learned a style yet: nothing to export.")
     check_base_model(profile.active_adapter_dir, model_name(settings.model))
     base_dir, _ = resolve_model_source(settings.model)  # the base model's folder: the converter reads its config
-    try:
-        out = export_gguf_adapter(profile.active_adapter_dir, Path(base_dir), file, llama_cpp)
-    except GGUFAdapterError as exc:
-        raise ValueError(str(exc)) from exc
+    out = export_gguf_adapter(profile.active_adapter_dir, Path(base_dir), file, llama_cpp)
     print(f"The style of {profile.name!r} is saved as {out}: llama.cpp loads it with --lora on the same base model.")

@@ -4,56 +4,46 @@ waiting to be taught (core/training/teach.py). The draft and the edited text are
 from __future__ import annotations
 
 import argparse
-import signal
 from pathlib import Path
 from typing import Any
 
-from ditto_desk.core.errors import Refused
+from ditto_desk.cli.arguments import add_model_args, add_training_args, model_settings, parse_overrides
+from ditto_desk.cli.exit_codes import EXIT_OK
+from ditto_desk.cli.terminal import job_progress
+from ditto_desk.core.errors import InputError, Refused, UsageError
 from ditto_desk.core.importing.decoding import decode_text
+from ditto_desk.core.profiles.store import ProfileStore
 
-from .exit_codes import EXIT_OK
 
-
-def add_parser(sub: Any, model_args: Any, preset_arg: Any) -> None:
+def add_parser(sub: Any) -> None:
     teach = sub.add_parser("teach", help="teach a profile's style with drafts you corrected")
     teach.add_argument("--profile", default="default")
     teach.add_argument("--request", help="what the draft was asked to write (as given to `write`)")
     teach.add_argument("--draft", type=Path, help="a file holding the draft as the model wrote it")
     teach.add_argument("--edited", type=Path, help="a file holding your corrected version of it")
     teach.add_argument("--later", action="store_true", help="only keep the edit; teach it with later ones")
-    model_args(teach)
-    preset_arg(teach)
-    teach.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a hyperparameter")
+    add_model_args(teach)
+    add_training_args(teach)
 
 
-def run(args: argparse.Namespace, store: Any, overrides: dict[str, Any]) -> int:
+def run(args: argparse.Namespace, store: ProfileStore) -> int:
     from ditto_desk.core.jobs import teach_profile
-    from ditto_desk.core.models.settings import ModelSettings
-    from ditto_desk.core.progress import CancelToken
     from ditto_desk.core.texts.prompts import as_request
     from ditto_desk.core.training.config import preset
 
-    from .terminal import ProgressBar
-
-    config = preset(args.preset).with_overrides(**overrides)  # checked before anything is stored
+    config = preset(args.preset).with_overrides(**parse_overrides(args.set))  # checked before anything is stored
     profile = store.load(args.profile)
     given = [args.request is not None, args.draft is not None, args.edited is not None]
     if any(given) and not all(given):
-        raise ValueError("Give --request, --draft and --edited together (or none, to teach the waiting edits).")
+        raise UsageError("Give --request, --draft and --edited together (or none, to teach the waiting edits).")
     if all(given):
         request = as_request(args.request, [d.prompt for d in profile.demonstrations])
         profile.add_edit(request, _read(args.draft), _read(args.edited))
         print(f"Kept the edit in {profile.name!r}; {len(profile.waiting_edits())} edit(s) waiting to be taught.")
         if args.later:
             return EXIT_OK
-    cancel = CancelToken()
-    signal.signal(signal.SIGINT, lambda *_: (cancel.cancel(), signal.signal(signal.SIGINT, signal.default_int_handler)))
-    bar = ProgressBar()
-    try:
-        settings = ModelSettings(args.model, args.device, args.quantization)
-        summary = teach_profile(store, profile.name, settings, config, bar.update, cancel)
-    finally:
-        bar.close()
+    with job_progress() as (progress, cancel):
+        summary = teach_profile(store, profile.name, model_settings(args), config, progress, cancel)
     phases = ", ".join(f"{k} {v:.0f}s" for k, v in summary.phase_seconds.items())
     print(f"Taught {summary.profile!r} in {summary.seconds:.0f}s ({phases}) on {summary.model}.")
     print(f"New version saved in {summary.adapter_dir}; `ditto-desk profiles undo {summary.profile}` takes it back.")
@@ -65,8 +55,8 @@ def _read(path: Path) -> str:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ValueError(f"Could not read {path} ({exc.strerror or exc}).") from exc
+        raise InputError(f"Could not read {path} ({exc.strerror or exc}).") from exc
     try:
         return decode_text(raw, str(path))
     except Refused as exc:
-        raise ValueError(f"{path}: {exc}") from exc
+        raise InputError(f"{path}: {exc}") from exc

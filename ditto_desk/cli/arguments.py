@@ -1,0 +1,64 @@
+"""The arguments several commands share: which model, which preset, settings changed with --set."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+from ditto_desk.core.errors import SettingError
+from ditto_desk.core.models.settings import DEVICES, QUANTIZATIONS, ModelSettings
+from ditto_desk.core.places import RESOURCES
+from ditto_desk.core.training.config import DEFAULT_PRESET, PRESETS
+
+SAMPLES_DIR = RESOURCES / "samples"
+CORPUS_DIR = RESOURCES / "corpus"
+
+
+def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
+    """--set key=value pairs, each checked by the setting's rule (core/training/setting_rules.py) and of its type."""
+    from ditto_desk.core.training.setting_rules import checked_overrides
+
+    overrides: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep:
+            raise SettingError(f"--set expects key=value, got {pair!r}")
+        overrides[key.strip()] = raw
+    return checked_overrides(overrides)
+
+
+def non_negative(text: str) -> float:
+    value = float(text)  # argparse turns a ValueError into "invalid non_negative value"
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more (0 writes greedily), got {text}")
+    return value
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {text}")
+    return value
+
+
+def add_model_args(parser: argparse.ArgumentParser) -> None:
+    default = ModelSettings()  # the core's defaults, as the window's
+    parser.add_argument(
+        "--model",
+        default=default.model,
+        help=f"{default.model!r} (default), a Hugging Face model id, a folder, or a .gguf file (converted once)",
+    )
+    parser.add_argument("--device", default=default.device, choices=DEVICES)
+    parser.add_argument("--quantization", default=default.quantization, choices=QUANTIZATIONS)
+
+
+def model_settings(args: argparse.Namespace) -> ModelSettings:
+    return ModelSettings(args.model, args.device, args.quantization)
+
+
+def add_training_args(parser: argparse.ArgumentParser) -> None:
+    """--preset and --set."""
+    # No argparse choices: an unknown preset gets the core's own message (config.preset), as a --set does.
+    parser.add_argument("--preset", default=DEFAULT_PRESET, help=f"{', '.join(PRESETS)} (default {DEFAULT_PRESET})")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a hyperparameter")

@@ -1,0 +1,52 @@
+"""``ditto-desk write``: a draft in a profile's learned style, streamed to the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ditto_desk.cli.arguments import add_model_args, model_settings, non_negative, positive
+from ditto_desk.cli.exit_codes import EXIT_OK
+from ditto_desk.core.profiles.store import ProfileStore
+
+
+def add_parser(sub: Any) -> None:
+    write = sub.add_parser("write", help="write a text in a profile's style")
+    write.add_argument("request", help="what to write, e.g. 'An email to the team about Friday'")
+    write.add_argument("--profile", default="default")
+    write.add_argument("--base", action="store_true", help="use the base model, without the learned style")
+    write.add_argument("--compare", action="store_true", help="also write the base model's answer")
+    write.add_argument(
+        "--max-new-tokens", type=positive, help="the longest draft, in tokens (default: from the profile's texts)"
+    )
+    write.add_argument("--temperature", type=non_negative, default=0.7)
+    write.add_argument("--seed", type=int)
+    add_model_args(write)
+
+
+def run(args: argparse.Namespace, store: ProfileStore) -> int:
+    from ditto_desk.core.models.loading import load_model
+    from ditto_desk.core.texts.prompts import as_request
+    from ditto_desk.core.writing.writer import WriteOptions, Writer
+
+    profile = store.load(args.profile)
+    writer = Writer(load_model(model_settings(args)))
+    if not args.base:
+        if not profile.has_adapter:
+            print(f"Profile {profile.name!r} is not trained yet: writing with the base model.", file=sys.stderr)
+        else:
+            writer.use_adapter(profile.active_adapter_dir)
+    bounds = writer.length_for([d.text for d in profile.demonstrations], args.max_new_tokens)
+    options = WriteOptions.within(bounds, args.temperature, seed=args.seed)
+    request = as_request(args.request, [d.prompt for d in profile.demonstrations])
+    runs = [("learned style", writer.has_adapter and not args.base)]
+    if args.compare:
+        runs.append(("base model", False))
+    for title, use_adapter in runs:
+        if len(runs) > 1:
+            print(f"--- {title} ---")
+        for piece in writer.stream(request, options, use_adapter=use_adapter):
+            print(piece, end="", flush=True)
+        print()
+    return EXIT_OK
