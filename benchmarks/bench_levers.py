@@ -40,7 +40,8 @@ from ditto_desk.core.models.scoring import pad_batch, response_logprobs  # noqa:
 from ditto_desk.core.models.settings import ModelSettings  # noqa: E402
 from ditto_desk.core.training.config import preset  # noqa: E402
 from ditto_desk.core.training.engine import DittoRun  # noqa: E402
-from ditto_desk.core.training.sampling import draw_samples, length_cap  # noqa: E402
+from ditto_desk.core.training.examples import length_cap  # noqa: E402
+from ditto_desk.core.training.sampling import draw_samples  # noqa: E402
 from ditto_desk.core.training.segments import encode_demonstrations  # noqa: E402
 
 
@@ -215,7 +216,8 @@ def measure(repeats: int) -> None:
     tokens_old = sample_round(fp32, whole_prompts, old_caps, quick.n_samples)
     old = time.monotonic() - start
     start = time.monotonic()
-    tokens_new = sample_round(fp32, run.prompts, run.caps, run._round_counts(0))
+    training = run.training
+    tokens_new = sample_round(fp32, training.prompts, training.caps, training.round_counts(0, run.config.n_samples))
     new = time.monotonic() - start
     ratio_line("round of 16 samples", "before", old, "now", new)
     print(f"{'':34s} tokens drawn: before {tokens_old} (caps {sorted(set(old_caps))}), now {tokens_new}")

@@ -133,14 +133,15 @@ def train(settings: ModelSettings, texts: str, config: TrainingConfig, adapter_d
     margins = [round(e["reward_margin"], 2) for e in stats.log if e.get("reward_margin") is not None]
     dpo_steps = sum(1 for e in stats.log if e["phase"] == "dpo")
     print(f"\n== quick preset, {loaded.describe()}, {texts}: {len(demos)} texts of {sorted(lengths)} tokens ==")
-    print(f"training examples     {len(run.examples)} (segments of <= {config.segment_tokens} tokens)")
+    print(f"training examples     {len(run.training.examples)} (segments of <= {config.segment_tokens} tokens)")
     print(f"model load            {load_s:7.1f} s")
     for phase, seconds in stats.phase_seconds.items():
         print(f"{phase:21s} {seconds:7.1f} s")
     print(f"end to end            {total_s:7.1f} s   (target <= {TARGET_SECONDS[texts]} s)")
     print(
         f"sampling              {tokens / stats.phase_seconds['sample']:7.1f} tokens/s "
-        f"({stats.samples_drawn} samples, {tokens} tokens, caps {sorted(set(run.caps))}, {stats.samples_cut} cut)"
+        f"({stats.samples_drawn} samples, {tokens} tokens, caps {sorted(set(run.training.caps))}, "
+        f"{stats.samples_cut} cut)"
     )
     print(f"DPO                   {stats.phase_seconds['dpo'] / max(dpo_steps, 1):7.1f} s/step ({dpo_steps} steps)")
     print(f"DPO reward margins    {margins}")
@@ -161,17 +162,17 @@ def train(settings: ModelSettings, texts: str, config: TrainingConfig, adapter_d
 def compare_samplers(run: DittoRun, config: TrainingConfig) -> None:
     """The first round's draw (every text's first segment), the reference code's way and ours."""
     model, tokenizer = run.model, run.tokenizer
-    firsts = [i for i, e in enumerate(run.examples) if e.part == 0]
-    chat = [tokenizer.decode(run.prompts[i]) for i in firsts]
+    firsts = [i for i, e in enumerate(run.training.examples) if e.part == 0]
+    chat = [tokenizer.decode(run.training.prompts[i]) for i in firsts]
     torch.manual_seed(0)
     start = time.monotonic()
     with run.loaded.autocast():  # both ways in the precision the engine samples in
         ours = draw_samples(
             model,
             tokenizer,
-            [run.prompts[i] for i in firsts],
+            [run.training.prompts[i] for i in firsts],
             config.n_samples,
-            [run.caps[i] for i in firsts],
+            [run.training.caps[i] for i in firsts],
             1.0,
             config.sample_batch_size,
             0,

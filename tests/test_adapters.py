@@ -65,7 +65,7 @@ def test_training_keeps_its_own_reference_and_refuses_one_that_moved(tiny_settin
     run = DittoRun(load_model(tiny_settings), sample_demos, tiny_config)
     model = run.run()
     assert set(model.peft_config) == {POLICY_ADAPTER, REFERENCE_ADAPTER}
-    check_frozen(model, REFERENCE_ADAPTER, run._reference_fingerprint)
+    check_frozen(model, REFERENCE_ADAPTER, run.reference.fingerprint)
 
     def tamper_in_round_two(event: ProgressEvent) -> None:
         if event.phase == "sample" and event.message.startswith("Round 2") and event.step == 0:

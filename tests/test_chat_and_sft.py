@@ -7,7 +7,7 @@ from pathlib import Path
 from transformers import AutoTokenizer
 
 from ditto_desk.core.models.chat import Encoded, encode_prompt, encode_response, trim_generated
-from ditto_desk.core.training.sampling import length_cap
+from ditto_desk.core.training.examples import length_cap
 from ditto_desk.core.training.sft import ResponseOnlyCollator
 
 

@@ -49,13 +49,13 @@ def test_reference_is_the_frozen_sft_model(tiny_settings, tiny_config, sample_de
     # Every cached reference log-prob is the SFT model's, computed once, and still true after training.
     from ditto_desk.core.models.chat import Encoded
 
-    keys = list(run._reference)
+    keys = list(run.reference.scores)
     assert len(keys) == len(set(keys)) >= len(sample_demos)
     model.set_adapter(REFERENCE_ADAPTER)
-    again = response_logprobs(model, [Encoded(run.prompts[d], r) for d, r in keys], run.tokenizer.pad_token_id)
+    again = response_logprobs(model, [Encoded(run.training.prompts[d], r) for d, r in keys], run.tokenizer.pad_token_id)
     model.set_adapter(POLICY_ADAPTER)
     for key, (logp, _) in zip(keys, again, strict=True):
-        assert sum(run._reference[key]) == pytest.approx(logp, abs=1e-3)
+        assert sum(run.reference.scores[key]) == pytest.approx(logp, abs=1e-3)
 
 
 def test_every_rounds_samples_are_kept(tiny_settings, tiny_config, sample_demos) -> None:
@@ -63,10 +63,10 @@ def test_every_rounds_samples_are_kept(tiny_settings, tiny_config, sample_demos)
     run.run()
     assert len(run.pool.rounds) == tiny_config.n_rounds == 2
     # n_samples per demonstration and round, spread over a long text's segments (max_length 128 splits them).
-    assert len(run.examples) > len(sample_demos)
+    assert len(run.training.examples) > len(sample_demos)
     for round_samples in run.pool.rounds:
         for d in range(len(sample_demos)):
-            parts = [i for i, e in enumerate(run.examples) if e.demo_index == d]
+            parts = [i for i, e in enumerate(run.training.examples) if e.demo_index == d]
             assert sum(len(round_samples[i]) for i in parts) == tiny_config.n_samples
     assert run.stats.samples_drawn == 2 * len(sample_demos) * tiny_config.n_samples
     dpo = [e for e in run.stats.log if e["phase"] == "dpo"]
@@ -87,10 +87,10 @@ def test_two_trainings_in_one_process_share_nothing(tiny_settings, tiny_config) 
     first_samples = {s.ids for s in all_samples(first.pool)}
     assert second.pool.n_examples == 2 and first.pool.n_examples == 1
     # Same prompt twice in the second run: two demonstrations, two sample sets, no cache keyed by prompt.
-    assert [e.demo_index for e in second.examples] == [0, 1]
+    assert [e.demo_index for e in second.training.examples] == [0, 1]
     assert all(len(second.pool.rounds[0][d]) == tiny_config.n_samples for d in (0, 1))
-    assert {d for d, _ in second._reference} == {0, 1}
-    assert set(first._reference).isdisjoint(second._reference) or first_samples != {
+    assert {d for d, _ in second.reference.scores} == {0, 1}
+    assert set(first.reference.scores).isdisjoint(second.reference.scores) or first_samples != {
         s.ids for s in all_samples(second.pool)
     }
 
@@ -159,7 +159,7 @@ def test_the_saved_adapter_writes_exactly_like_the_trained_policy(
     run = DittoRun(
         loaded, sample_demos, tiny_config.with_overrides(sft_max_steps=4, sft_learning_rate=1e-2, max_length=384)
     )
-    examples = [e.encoded for e in run.examples]
+    examples = [e.encoded for e in run.training.examples]
     with loaded.autocast():
         base = mean_token_loglik(loaded.model, examples, pad)  # an eval-mode pass first, as the app does
     model = run.run()

@@ -129,7 +129,12 @@ def _model_and_config(
 
 
 def _commit(
-    profile: Profile, run: DittoRun, settings: ModelSettings, progress: ProgressCallback, start: float, **extra: int
+    profile: Profile,
+    run: DittoRun | TeachRun,
+    settings: ModelSettings,
+    progress: ProgressCallback,
+    start: float,
+    **extra: int,
 ) -> Path:
     """Save the run's adapter as the profile's new version, with a summary heading its training log."""
     run.cancel.raise_if_cancelled()
@@ -143,7 +148,7 @@ def _commit(
         "device": loaded.device,
         "machine": platform.machine(),
         "config": run.config.to_json(),  # as used: scaled to the model's width
-        "demonstrations": run.n_demos,
+        "demonstrations": run.training.n_demos,
         **extra,
         "phase_seconds": run.stats.phase_seconds,
         "samples_drawn": run.stats.samples_drawn,
@@ -153,7 +158,9 @@ def _commit(
     return profile.commit_adapter(run.write_adapter, [header, *run.stats.log])
 
 
-def _summary(profile: Profile, run: DittoRun, adapter_dir: Path, start: float, texts_added: int = 0) -> TrainingSummary:
+def _summary(
+    profile: Profile, run: DittoRun | TeachRun, adapter_dir: Path, start: float, texts_added: int = 0
+) -> TrainingSummary:
     losses = [entry["loss"] for entry in run.stats.log if "loss" in entry]
     return TrainingSummary(
         profile=profile.name,

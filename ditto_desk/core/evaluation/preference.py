@@ -16,7 +16,8 @@ from ditto_desk.core.evaluation.methods import method_model
 from ditto_desk.core.models.chat import Encoded, encode_prompt, encode_response
 from ditto_desk.core.models.scoring import response_logprobs
 from ditto_desk.core.training.config import TrainingConfig
-from ditto_desk.core.training.sampling import draw_samples, length_cap
+from ditto_desk.core.training.examples import length_cap
+from ditto_desk.core.training.sampling import draw_samples
 
 
 @dataclass(frozen=True)

@@ -104,12 +104,19 @@ def adapter_config(model: Any, adapter: str, base_name: str) -> dict[str, Any]:
 def write_adapter(model: Any, adapter: str, base_name: str, folder: Path, reference: str | None = None) -> None:
     """One adapter as a standard PEFT folder (adapter_model.safetensors + adapter_config.json), each file
     written atomically; plain ``peft`` loads it. With ``reference``, that adapter's weights go beside it as
-    reference_model.safetensors (keyed as PEFT keys the adapter: :func:`load_reference` reads them back)."""
+    reference_model.safetensors (keyed as PEFT keys the adapter: :func:`load_for_update` reads them back)."""
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(folder / ADAPTER_WEIGHTS, safetensors_bytes(adapter_weights(model, adapter)))
     atomic_write_json(folder / ADAPTER_CONFIG, adapter_config(model, adapter, base_name))
     if reference is not None:
         atomic_write_bytes(folder / REFERENCE_WEIGHTS, safetensors_bytes(adapter_weights(model, reference)))
+
+
+def write_trained(model: Any, base_name: str, folder: Path) -> None:
+    """A run's result: the policy as a standard PEFT folder, with its frozen SFT reference beside it (the policy
+    itself when no DPO ran: then it is SFT's)."""
+    reference = REFERENCE_ADAPTER if REFERENCE_ADAPTER in model.peft_config else POLICY_ADAPTER
+    write_adapter(model, POLICY_ADAPTER, base_name, folder, reference)
 
 
 def load_for_update(base_model: Any, folder: Path) -> tuple[Any, str]:

@@ -1,4 +1,4 @@
-"""Phase 2's training step: DPO through trl against the frozen SFT model.
+"""Phase 2's training steps: DPO through trl against the frozen SFT model, and what each step reports.
 
 DITTO's reference is the SFT model, which the engine keeps as its own frozen adapter ("sft", see
 adapters.py). It scores every response once under that adapter and passes the log-probs in each batch;
@@ -17,10 +17,11 @@ from transformers import PrinterCallback, Trainer, get_scheduler
 from trl import DPOConfig, DPOTrainer
 
 from ditto_desk.core.errors import SettingError
-from ditto_desk.core.progress import CancelToken
-from ditto_desk.core.training.adapters import POLICY_ADAPTER
+from ditto_desk.core.progress import CancelToken, Phase
+from ditto_desk.core.training.adapters import POLICY_ADAPTER, restore, snapshot
 from ditto_desk.core.training.config import TrainingConfig, micro_batches
-from ditto_desk.core.training.pairs import Pair
+from ditto_desk.core.training.pairs import Pair, count_kinds
+from ditto_desk.core.training.report import COST_TRAIN_TOKEN, RunReport
 from ditto_desk.core.training.trainer_glue import StepReporter, common_args
 
 
@@ -148,3 +149,59 @@ class DpoRounds:
         self.trainer.train_dataset = dataset
         self.trainer.args.max_steps = steps
         self.trainer.train()
+
+
+class DpoSteps:
+    """What happens after each DPO step: its entry in the training log (loss, reward margin and accuracy, the kinds
+    of pairs it trained on), its progress event, and the stop once the margin passes ``dpo_stop_margin``, with
+    the last policy within it put back. Made before the first step: the policy as it is then is the fallback."""
+
+    def __init__(
+        self, model: Any, config: TrainingConfig, report: RunReport, pair_kinds: Sequence[str], mean_length: float
+    ) -> None:
+        self.model = model
+        self.config = config
+        self.report = report
+        self.pair_kinds = pair_kinds
+        self.step_cost = 2 * config.dpo_batch_size * mean_length * COST_TRAIN_TOKEN  # for the ETA
+        self.policy_states = [snapshot(model, POLICY_ADAPTER)]  # the policy before each of the last two updates
+
+    def reporter(
+        self, round_index: int, first_step: int, batches: Sequence[Sequence[Pair]]
+    ) -> Callable[[int, dict[str, float]], bool]:
+        """``on_step`` for one round's :meth:`DpoRounds.train`, whose step ``i`` trains on ``batches[i - 1]``."""
+        c, report = self.config, self.report
+
+        def on_step(step: int, logs: dict[str, float]) -> bool:
+            report.clock.advance(self.step_cost)
+            entry = {
+                "phase": Phase.DPO,
+                "round": round_index + 1,
+                "step": first_step + step,
+                "loss": logs["loss"],
+                "reward_margin": logs.get("rewards/margins"),
+                "reward_accuracy": logs.get("rewards/accuracies"),
+                "pairs": count_kinds(batches[step - 1], self.pair_kinds),
+                "elapsed": report.clock.elapsed,
+            }
+            report.stats.log.append(entry)
+            report.emit(
+                Phase.DPO,
+                f"Round {round_index + 1} of {c.n_rounds}: preference step {first_step + step} of {c.dpo_steps}",
+                first_step + step,
+                c.dpo_steps,
+                loss=entry["loss"],
+                reward_margin=entry["reward_margin"],
+                reward_accuracy=entry["reward_accuracy"],
+            )
+            margin = entry["reward_margin"]
+            if c.dpo_stop_margin is not None and margin is not None and margin > c.dpo_stop_margin:
+                # The margin is measured before the step's update, on the policy of one step back: keep the
+                # policy from before that, the last one whose margin was within the limit (or SFT's).
+                report.stats.stopped_at_margin = margin
+                restore(self.model, POLICY_ADAPTER, self.policy_states[0])
+                return True
+            self.policy_states = [*self.policy_states, snapshot(self.model, POLICY_ADAPTER)][-2:]
+            return False
+
+        return on_step

@@ -1,4 +1,4 @@
-"""Drawing many samples from the current policy, fast: many sequences in one left-padded batch with the
+"""Drawing DITTO's samples from the current policy, fast: many sequences in one left-padded batch with the
 KV cache, each prompt capped by the length of its own demonstration, batches grouped by cap so that no
 row waits for a longer one, and a batch ends as soon as every row has reached EOS (the reference code's
 pipeline used batch 2 and 1024 new tokens for every prompt)."""
@@ -6,6 +6,7 @@ pipeline used batch 2 and 1024 new tokens for every prompt)."""
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,10 @@ import torch
 
 from ditto_desk.core.models.chat import trim_generated
 from ditto_desk.core.models.decoding import TOP_K, decoding_arguments, merged_for_generation
-from ditto_desk.core.progress import CancelToken
+from ditto_desk.core.progress import CancelToken, Phase
+from ditto_desk.core.training.config import TrainingConfig
+from ditto_desk.core.training.examples import TrainingSet
+from ditto_desk.core.training.report import COST_GENERATED_TOKEN, SAMPLED_SHARE, RunReport
 
 
 @dataclass(frozen=True)
@@ -23,11 +27,6 @@ class Sample:
     round: int
     ids: tuple[int, ...]
     cut: bool  # stopped by the length cap rather than by EOS
-
-
-def length_cap(response_length: int, factor: float, floor: int = 32, ceiling: int = 1024) -> int:
-    """New-token cap for a sample: a little more than the demonstration it answers."""
-    return int(min(ceiling, max(floor, factor * response_length)))
 
 
 def left_padded(prompts: Sequence[Sequence[int]], pad_id: int, device: Any) -> dict[str, torch.Tensor]:
@@ -107,3 +106,57 @@ def draw_samples(
                 on_batch(len(drawn), len(jobs))
     model.train(was_training)
     return [drawn[j] for j in range(len(jobs))]
+
+
+def sample_round(
+    model: Any,
+    tokenizer: Any,
+    training: TrainingSet,
+    counts: Sequence[int],
+    config: TrainingConfig,
+    round_index: int,
+    report: RunReport,
+    cancel: CancelToken,
+) -> list[Sample]:
+    """One round of DITTO's samples: ``counts[e]`` for each example ``e`` of ``training``, each capped at its
+    example's cap, reported as they are drawn and logged as the round's entry of the training log."""
+    total = sum(counts)
+    message = f"Round {round_index + 1} of {config.n_rounds}: drawing {total} samples"
+    report.emit(Phase.SAMPLE, message, 0, total)
+    seq_cost = sum(n * cap for n, cap in zip(counts, training.caps, strict=True)) / total * SAMPLED_SHARE
+    drawn_before = [0]
+
+    def on_batch(done: int, total: int) -> None:
+        report.clock.advance((done - drawn_before[0]) * seq_cost * COST_GENERATED_TOKEN)
+        report.stats.samples_drawn += done - drawn_before[0]
+        drawn_before[0] = done
+        report.emit(Phase.SAMPLE, message, done, total)
+
+    start = time.monotonic()
+    samples = draw_samples(
+        model,
+        tokenizer,
+        training.prompts,
+        counts,
+        training.caps,
+        config.temperature,
+        config.sample_batch_size,
+        round_index,
+        cancel,
+        on_batch,
+        **config.sampling(),
+    )
+    cut = sum(s.cut for s in samples)
+    report.stats.samples_cut += cut
+    report.stats.log.append(
+        {
+            "phase": Phase.SAMPLE,
+            "round": round_index + 1,
+            "samples": len(samples),
+            "cut_at_cap": cut,
+            "tokens": sum(len(s.ids) for s in samples),
+            "seconds": time.monotonic() - start,
+            "elapsed": report.clock.elapsed,
+        }
+    )
+    return samples
