@@ -17,6 +17,7 @@ from ditto_desk.core.planning.estimates import fitted_config
 from ditto_desk.core.planning.machine import this_machine
 from ditto_desk.core.profiles.adapter_folder import check_base_model
 from ditto_desk.core.profiles.profile import Profile
+from ditto_desk.core.profiles.record import TrainingRecord
 from ditto_desk.core.profiles.store import ProfileStore
 from ditto_desk.core.progress import CancelToken, Phase, ProgressCallback, ProgressEvent, ignore_progress
 from ditto_desk.core.texts.demonstration import Demonstration, split_new
@@ -134,28 +135,29 @@ def _commit(
     settings: ModelSettings,
     progress: ProgressCallback,
     start: float,
-    **extra: int,
+    taught_edits: int | None = None,
 ) -> Path:
-    """Save the run's adapter as the profile's new version, with a summary heading its training log."""
+    """Save the run's adapter as the profile's new version, its training record heading its training log."""
     run.cancel.raise_if_cancelled()
     loaded = run.loaded
     elapsed = time.monotonic() - start
     progress(ProgressEvent(Phase.SAVE, "Saving the learned style…", fraction=1.0, elapsed_s=elapsed))
-    header = {
-        "phase": Phase.SUMMARY,
-        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "model": settings.to_json() | {"name": loaded.name, "quantization_used": loaded.quantization},
-        "device": loaded.device,
-        "machine": platform.machine(),
-        "config": run.config.to_json(),  # as used: scaled to the model's width
-        "demonstrations": run.training.n_demos,
-        **extra,
-        "phase_seconds": run.stats.phase_seconds,
-        "samples_drawn": run.stats.samples_drawn,
-        "samples_cut": run.stats.samples_cut,
-        "dpo_stopped_at_margin": run.stats.stopped_at_margin,
-    }
-    return profile.commit_adapter(run.write_adapter, [header, *run.stats.log])
+    record = TrainingRecord(
+        finished=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        model=settings,
+        model_name=loaded.name,
+        quantization_used=loaded.quantization,
+        device=loaded.device,
+        machine=platform.machine(),
+        config=run.config.to_json(),  # as used: scaled to the model's width
+        demonstrations=run.training.n_demos,
+        taught_edits=taught_edits,
+        phase_seconds=run.stats.phase_seconds,
+        samples_drawn=run.stats.samples_drawn,
+        samples_cut=run.stats.samples_cut,
+        dpo_stopped_at_margin=run.stats.stopped_at_margin,
+    )
+    return profile.commit_adapter(run.write_adapter, [record.to_json(), *run.stats.log])
 
 
 def _summary(

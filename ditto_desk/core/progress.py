@@ -43,7 +43,6 @@ class Phase(StrEnum):
     DPO = "dpo"
     SAVE = "save"
     DONE = "done"
-    SUMMARY = "summary"  # the training log's header entry, never a progress event
     # Reading the user's files (importing/files.py)
     IMPORT = "import"
     # The evaluation (evaluation/runner.py), around its trainings' own phases
@@ -86,7 +85,7 @@ class CancelToken:
 class ProgressEvent:
     """One progress report. ``step``/``total`` count within the current phase; ``fraction`` is overall."""
 
-    phase: str  # a Phase (a str): any of its values but SUMMARY
+    phase: str  # a Phase (a str)
     message: str
     step: int = 0
     total: int = 0

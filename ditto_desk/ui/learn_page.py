@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QProgressBar, QP
 from ditto_desk.bridge import tasks
 from ditto_desk.bridge.workers import Job
 from ditto_desk.core.planning.estimates import GB, Estimate, Fit, describe_estimate
+from ditto_desk.core.profiles.record import TrainingRecord
 from ditto_desk.core.progress import Phase, ProgressEvent, format_duration
 from ditto_desk.core.training.config import DEFAULT_PRESET, PRESETS
 from ditto_desk.ui.loss_plot import LossPlot
@@ -42,22 +43,18 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def describe_training(log: list[dict]) -> str:
-    """One line about the profile's current adapter, from its training log header."""
-    header = next((e for e in log if isinstance(e, dict) and e.get("phase") == Phase.SUMMARY), None)
-    if header is None:
+def describe_training(record: TrainingRecord | None) -> str:
+    """One line about the profile's current adapter, from its training record."""
+    if record is None:
         return "This profile has a learned style."
-    when = header.get("finished")
     try:
-        when = datetime.fromisoformat(str(when)).astimezone().strftime("%d %b %Y, %H:%M")
+        when = datetime.fromisoformat(str(record.finished)).astimezone().strftime("%d %b %Y, %H:%M")
     except ValueError:
         when = "earlier"
-    demos = header.get("demonstrations")
-    model = (header.get("model") or {}).get("name", "the model")
-    edits = header.get("taught_edits")
-    if isinstance(edits, int):
-        return f"Style updated on {when} from {_plural(edits, 'edit')} of its drafts with {model}."
-    texts = f" from {_plural(demos, 'text')}" if isinstance(demos, int) else ""
+    model = record.model_name or "the model"
+    if record.taught_edits is not None:
+        return f"Style updated on {when} from {_plural(record.taught_edits, 'edit')} of its drafts with {model}."
+    texts = f" from {_plural(record.demonstrations, 'text')}" if record.demonstrations is not None else ""
     return f"Style learned on {when}{texts} with {model}."
 
 
@@ -167,7 +164,7 @@ class LearnPage(QWidget):
         if profile is None:
             self.state_label.setText("No profile is open.")
         elif profile.has_adapter:
-            self.state_label.setText(describe_training(profile.training_log) + " Learning again replaces it.")
+            self.state_label.setText(describe_training(profile.record) + " Learning again replaces it.")
         else:
             self.state_label.setText("This profile has not learned a style yet.")
         name = self.session.settings.preset if self.session.settings.preset in PRESETS else DEFAULT_PRESET

@@ -19,6 +19,7 @@ from ditto_desk.core.atomic import atomic_write_json, fsync_dir, fsync_file
 from ditto_desk.core.errors import ProfileError
 from ditto_desk.core.models.settings import BUNDLED
 from ditto_desk.core.profiles.json_files import parse_json, read_json
+from ditto_desk.core.profiles.record import TrainingRecord
 
 ADAPTERS_DIR = "adapters"
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
@@ -183,7 +184,7 @@ def check_base_model(folder: Path, model_name: str) -> None:
     belong to one model; loading it on another fails with a size mismatch, or silently writes nonsense).
 
     The base model is the one adapter_config.json names (``base_model_name_or_path``, the loaded model's
-    name when it was trained); the training log's header says how it was chosen (``bundled``, a folder or
+    name when it was trained); the training record says how it was chosen (``bundled``, a folder or
     a hub id), which is what the user has to pick again. An adapter that names no model is let through.
     """
     config = _read_optional(folder / ADAPTER_CONFIG)
@@ -191,8 +192,8 @@ def check_base_model(folder: Path, model_name: str) -> None:
     if not isinstance(learned_on, str) or not learned_on or learned_on == model_name:
         return
     log = _read_optional(folder / TRAINING_LOG)
-    header = log[0] if isinstance(log, list) and log and isinstance(log[0], dict) else {}
-    chosen = header.get("model", {}).get("model") if isinstance(header.get("model"), dict) else None
+    record = TrainingRecord.of_log(log) if isinstance(log, list) else None
+    chosen = record.model.model if record is not None and record.model is not None else None
     if chosen == BUNDLED:
         choice = f"the bundled model ({learned_on})"
     elif isinstance(chosen, str) and chosen:

@@ -12,6 +12,7 @@ from typing import Any
 from ditto_desk.core.errors import ProfileError
 from ditto_desk.core.profiles.adapter_folder import check_adapter
 from ditto_desk.core.profiles.profile import Profile
+from ditto_desk.core.profiles.record import TrainingRecord, is_number
 from ditto_desk.core.progress import Phase
 
 
@@ -20,20 +21,19 @@ class LearnedVersion:
     version: str
     current: bool
     pinned: bool
-    finished: str | None = None  # ISO time the training ended
-    model: str | None = None
-    texts: int | None = None
-    taught_edits: int | None = None  # an update from edits (training/teach.py), not a training from scratch
-    seconds: float | None = None
+    record: TrainingRecord | None = None  # what the learning said about itself (record.py)
     last_sft_loss: float | None = None
     last_dpo_margin: float | None = None
-    dpo_stopped_at_margin: float | None = None
-    settings: dict[str, Any] | None = None  # the training settings as used
     problem: str | None = None  # why the log could not be read
 
     @property
     def marks(self) -> list[str]:
         return [m for m, on in (("current", self.current), ("pinned", self.pinned)) if on]
+
+    @property
+    def settings(self) -> dict[str, Any] | None:
+        """The training settings as used."""
+        return self.record.config if self.record is not None else None
 
     def describe(self) -> str:
         """The version, its marks and :meth:`summary`: one line of ``profiles history``."""
@@ -44,24 +44,22 @@ class LearnedVersion:
         """What it learned, when, with which model, and how it ended (or why its log could not be read)."""
         if self.problem:
             return self.problem
-        what = (
-            f"taught {self.taught_edits} edit{'' if self.taught_edits == 1 else 's'}"
-            if self.taught_edits
-            else "learned"
-        )
-        phrase = f"{what} {self.finished or 'at an unknown time'}"
-        if self.model:
-            phrase += f" with {self.model}"
-        if self.texts is not None and not self.taught_edits:
-            phrase += f" from {self.texts} text{'' if self.texts == 1 else 's'}"
-        if self.seconds is not None:
-            phrase += f" in {self.seconds:.0f} s"
+        record = self.record or TrainingRecord(finished=None, model=None, model_name=None)
+        edits = record.taught_edits
+        what = f"taught {edits} edit{'' if edits == 1 else 's'}" if edits else "learned"
+        phrase = f"{what} {record.finished or 'at an unknown time'}"
+        if record.model_name:
+            phrase += f" with {record.model_name}"
+        if record.demonstrations is not None and not edits:
+            phrase += f" from {record.demonstrations} text{'' if record.demonstrations == 1 else 's'}"
+        if record.seconds is not None:
+            phrase += f" in {record.seconds:.0f} s"
         figures = []
         if self.last_sft_loss is not None:
             figures.append(f"SFT loss {self.last_sft_loss:.2f}")
         if self.last_dpo_margin is not None:
             figures.append(f"DPO margin {self.last_dpo_margin:+.2f}")
-        if self.dpo_stopped_at_margin is not None:
+        if record.dpo_stopped_at_margin is not None:
             figures.append("DPO stopped early (over-optimising)")
         return phrase + (f"; {', '.join(figures)}" if figures else "")
 
@@ -71,37 +69,26 @@ def history(profile: Profile) -> list[LearnedVersion]:
     current = profile.active_adapter_dir.name if profile.active_adapter_dir else None
     out = []
     for version in profile.versions():
-        flags = {"version": version, "current": version == current, "pinned": version in profile.pinned}
+        current_, pinned = version == current, version in profile.pinned
         try:
             log, _ = check_adapter(profile.adapters_dir / version, profile.name, hash_files=False)
         except ProfileError as exc:
-            out.append(LearnedVersion(**flags, problem=str(exc)))
+            out.append(LearnedVersion(version, current_, pinned, problem=str(exc)))
             continue
-        out.append(LearnedVersion(**flags, **_summary(log)))
+        out.append(
+            LearnedVersion(
+                version,
+                current_,
+                pinned,
+                TrainingRecord.of_log(log),
+                last_sft_loss=_last(log, Phase.SFT, "loss"),
+                last_dpo_margin=_last(log, Phase.DPO, "reward_margin"),
+            )
+        )
     return out
 
 
-def _summary(log: list[dict[str, Any]]) -> dict[str, Any]:
-    header = next((e for e in log if isinstance(e, dict) and e.get("phase") == Phase.SUMMARY), {})
-    steps = [e for e in log if isinstance(e, dict)]
-    sft = [e["loss"] for e in steps if e.get("phase") == Phase.SFT and isinstance(e.get("loss"), (int, float))]
-    dpo = [e["reward_margin"] for e in steps if e.get("phase") == Phase.DPO and _number(e.get("reward_margin"))]
-    model = header.get("model") if isinstance(header.get("model"), dict) else {}
-    seconds = header.get("phase_seconds")
-    return {
-        "finished": header.get("finished") if isinstance(header.get("finished"), str) else None,
-        "model": model.get("name") if isinstance(model.get("name"), str) else None,
-        "texts": header.get("demonstrations") if isinstance(header.get("demonstrations"), int) else None,
-        "taught_edits": header.get("taught_edits") if isinstance(header.get("taught_edits"), int) else None,
-        "seconds": sum(v for v in seconds.values() if _number(v)) if isinstance(seconds, dict) else None,
-        "last_sft_loss": sft[-1] if sft else None,
-        "last_dpo_margin": dpo[-1] if dpo else None,
-        "dpo_stopped_at_margin": header.get("dpo_stopped_at_margin")
-        if _number(header.get("dpo_stopped_at_margin"))
-        else None,
-        "settings": header.get("config") if isinstance(header.get("config"), dict) else None,
-    }
-
-
-def _number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def _last(log: list[dict[str, Any]], phase: Phase, figure: str) -> float | None:
+    """The last step's ``figure`` among the log's entries of ``phase``."""
+    values = [e[figure] for e in log if isinstance(e, dict) and e.get("phase") == phase and is_number(e.get(figure))]
+    return float(values[-1]) if values else None

@@ -27,6 +27,7 @@ from ditto_desk.core.profiles.adapter_folder import ADAPTERS_DIR, check_adapter,
 from ditto_desk.core.profiles.edits import EDITS_FILE, Edit, check_edit, edits_json, load_edits
 from ditto_desk.core.profiles.json_files import load_demonstrations, load_settings, parse_json, read_json_of
 from ditto_desk.core.profiles.lock import ProfileLock
+from ditto_desk.core.profiles.record import TrainingRecord
 from ditto_desk.core.texts.demonstration import Demonstration, split_new
 
 FORMAT = 1
@@ -93,6 +94,11 @@ class Profile:
     @property
     def has_adapter(self) -> bool:
         return self.active_adapter_dir is not None
+
+    @property
+    def record(self) -> TrainingRecord | None:
+        """What the current style's learning said about itself, if it is learned."""
+        return TrainingRecord.of_log(self.training_log)
 
     @contextmanager
     def training(self) -> Iterator[None]:
