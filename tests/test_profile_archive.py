@@ -73,7 +73,7 @@ def alice(tmp_path: Path, adapter_files: Path, tiny_model_dir: Path) -> Profile:
     """The trained profile 'Alice' on the first computer."""
     profile = ProfileStore(tmp_path / "machine1" / "profiles").create("Alice")
     profile.save_demonstrations([Demonstration("Hi all,\nFriday is moved to 3pm.\nAlice", "Friday meeting")])
-    profile.save_settings({"preset": "quick"})
+    (profile.path / "settings.json").write_text('{"preset": "quick"}\n', encoding="utf-8")  # carried as it is
     header = {"phase": "summary", "model": {"model": str(tiny_model_dir), "name": tiny_model_dir.name}}
 
     def copy(folder: Path) -> None:
@@ -143,7 +143,8 @@ def test_round_trip_to_another_computer(alice: Profile, archive: Path, machine2:
     imported = import_archive(machine2, archive, "Alice at home", expected_base=writer.loaded.name)
     assert machine2.list() == ["Alice at home", "Bob"]
     again = machine2.load("Alice at home")  # verifies the adapter against its manifest
-    assert again.demonstrations == alice.demonstrations and again.settings == alice.settings
+    assert again.demonstrations == alice.demonstrations
+    assert (again.path / "settings.json").read_bytes() == (alice.path / "settings.json").read_bytes()
     assert again.training_log == alice.training_log and again.created == alice.created
     assert imported.active_adapter_dir is not None and alice.active_adapter_dir is not None
     for name in PEFT_FILES:

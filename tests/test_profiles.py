@@ -58,10 +58,9 @@ def store(tmp_path: Path) -> ProfileStore:
 
 @pytest.fixture
 def trained(store: ProfileStore) -> Profile:
-    """A profile with demonstrations, settings and one committed adapter."""
+    """A profile with demonstrations and one committed adapter."""
     p = store.create("Alice")
     p.save_demonstrations([Demonstration(text="Hi there,\nAlice", prompt="greet")])
-    p.save_settings({"lr": 1e-4, "model": "tiny"})
     p.commit_adapter(adapter_writer(1.0), [{"step": 1, "loss": 2.5}])
     return p
 
@@ -93,7 +92,7 @@ def test_create_list_load(store: ProfileStore) -> None:
     assert meta["format"] == 1 and meta["name"] == "Alice" and meta["active_adapter"] is None
     assert meta["created"]
     loaded = store.load("alice")  # case-insensitive lookup gives the real name
-    assert loaded.name == "Alice" and loaded.demonstrations == [] and loaded.settings == {}
+    assert loaded.name == "Alice" and loaded.demonstrations == []
     assert not loaded.has_adapter and loaded.training_log == [] and loaded.active_adapter_dir is None
     assert store.exists("ALICE") and not store.exists("carol")
     # Hidden leftovers (a half-built profile, the trash) never show up.
@@ -136,12 +135,12 @@ def test_name_limits_and_duplicates(store: ProfileStore) -> None:
 
 
 def test_rename(store: ProfileStore) -> None:
-    store.create("Alice").save_settings({"k": 1})
+    store.create("Alice").save_demonstrations([Demonstration(text="kept across the rename")])
     store.create("Bob")
     store.rename("alice", "Carol")
     assert store.list() == ["Bob", "Carol"]
     carol = store.load("Carol")
-    assert carol.settings == {"k": 1}
+    assert [d.text for d in carol.demonstrations] == ["kept across the rename"]
     assert json.loads((carol.path / "profile.json").read_text())["name"] == "Carol"
     with pytest.raises(ProfileError, match="already exists"):
         store.rename("Carol", "bob")
@@ -167,19 +166,15 @@ def test_delete(store: ProfileStore, trained: Profile) -> None:
 # -- round trips ---------------------------------------------------------------------------------------
 
 
-def test_demonstrations_and_settings_round_trip(store: ProfileStore) -> None:
+def test_demonstrations_round_trip(store: ProfileStore) -> None:
     p = store.create("Alice")
     demos = [
         Demonstration(text="Dear Sam,\n\nThanks — see you Tuesday.\n\nA.", prompt="reply to Sam"),
         Demonstration(text="Same prompt, other text", prompt="reply to Sam", source="file"),
     ]
     p.save_demonstrations(demos)
-    settings = {"model": "qwen", "lora": {"r": 8, "alpha": 16}, "lr": 3e-5, "steps": [1, 2]}
-    p.save_settings(settings)
-    assert p.demonstrations == demos and p.settings == settings
-    again = store.load("Alice")
-    assert again.demonstrations == demos
-    assert again.settings == settings
+    assert p.demonstrations == demos
+    assert store.load("Alice").demonstrations == demos
 
 
 # -- the adapter commit --------------------------------------------------------------------------------
@@ -411,13 +406,11 @@ def test_disk_full_save_leaves_old_file(store: ProfileStore, trained: Profile, m
     monkeypatch.setattr(os, "write", lambda fd, data: (_ for _ in ()).throw(OSError(errno.ENOSPC, "full")))
     with pytest.raises(ProfileError, match="disk is full: could not save the demonstrations.*Nothing was"):
         trained.save_demonstrations([Demonstration(text="new")])
-    with pytest.raises(ProfileError, match="disk is full"):
-        trained.save_settings({"new": True})
     with pytest.raises(ProfileError, match="disk is full: could not save the trained adapter"):
         trained.commit_adapter(adapter_writer(5.0), [])  # fails writing training-log.json
     monkeypatch.setattr(os, "write", real_write)
     assert snapshot(store.root) == before
-    assert trained.demonstrations == old_demos and trained.settings == {"lr": 1e-4, "model": "tiny"}
+    assert trained.demonstrations == old_demos
     assert store.load("Alice").demonstrations == old_demos
 
 
@@ -514,6 +507,7 @@ def test_the_history_lists_each_version_and_names_a_damaged_one(store: ProfileSt
     trained.commit_adapter(adapter_writer(2.0), [header, {"phase": "sft", "step": 1, "loss": 1.5}])
     (first / MANIFEST).write_text("not json")
     newest, older = history(store.load("Alice", verify=False))
-    assert newest.current and newest.texts == 1 and newest.last_sft_loss == 1.5
+    assert newest.current and newest.record is not None and newest.record.demonstrations == 1
+    assert newest.last_sft_loss == 1.5
     assert "learned 2026-11-29T10:00:00+00:00 with m from 1 text; SFT loss 1.50" in newest.describe()
     assert older.version == first.name and older.problem and not older.current

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -63,7 +64,7 @@ class StyleJudge:
         self.masked = masked
         self.c = c
         self.authors: list[str] = []
-        self._pipeline: object | None = None
+        self._pipeline: Any = None  # scikit-learn's Pipeline, once fitted
 
     def _prepare(self, texts: Sequence[str]) -> list[str]:
         return [distort(t) if self.masked else t for t in texts]
@@ -100,8 +101,8 @@ class StyleJudge:
             transformer_weights={"char": 1.0, "word": 0.3, "function": 0.3},
         )
         self._pipeline = make_pipeline(features, LogisticRegression(C=self.c, max_iter=2000))
-        self._pipeline.fit(self._prepare(texts), list(authors))  # type: ignore[attr-defined]
-        self.authors = [str(a) for a in self._pipeline.classes_]  # type: ignore[attr-defined]
+        self._pipeline.fit(self._prepare(texts), list(authors))
+        self.authors = [str(a) for a in self._pipeline.classes_]
         return self
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
@@ -111,7 +112,7 @@ class StyleJudge:
         if not texts:
             return np.zeros((0, len(self.authors)))
         # An empty generation still gets a verdict (the flat prior), not an error.
-        return self._pipeline.predict_proba(self._prepare([t or " " for t in texts]))  # type: ignore[attr-defined]
+        return np.asarray(self._pipeline.predict_proba(self._prepare([t or " " for t in texts])))
 
     def predict(self, texts: Sequence[str]) -> list[str]:
         return [self.authors[i] for i in self.probabilities(texts).argmax(axis=1)]

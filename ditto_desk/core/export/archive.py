@@ -24,6 +24,7 @@ import unicodedata
 import uuid
 import zipfile
 import zlib
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -122,8 +123,12 @@ def _add_member(zf: zipfile.ZipFile, name: str, source: Path | bytes) -> dict[st
     info.file_size = len(source) if isinstance(source, bytes) else source.stat().st_size  # zip64 when needed
     digest, size = hashlib.sha256(), 0
     with zf.open(info, "w") as out, contextlib.ExitStack() as stack:
-        src = stack.enter_context(open(source, "rb")) if isinstance(source, Path) else None
-        for chunk in iter(lambda: src.read(1 << 20), b"") if src else [source]:
+        if isinstance(source, Path):
+            src = stack.enter_context(open(source, "rb"))
+            chunks: Iterable[bytes] = iter(lambda: src.read(1 << 20), b"")
+        else:
+            chunks = [source]
+        for chunk in chunks:
             digest.update(chunk)
             out.write(chunk)
             size += len(chunk)

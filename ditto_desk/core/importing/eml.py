@@ -19,6 +19,7 @@ import email.header
 import re
 from email import policy
 from email.message import Message
+from typing import cast
 
 from ditto_desk.core.errors import Refused
 from ditto_desk.core.importing.decoding import decode_text
@@ -102,7 +103,7 @@ def _find_body(message: Message) -> Message | None:
             continue
         maintype = part.get_content_maintype()
         if maintype == "multipart" and part.is_multipart():
-            stack.extend(reversed(part.get_payload()))
+            stack.extend(reversed(cast(list[Message], part.get_payload())))  # a multipart's payload: its parts
         elif maintype == "text" and not part.is_multipart():
             subtype = part.get_content_subtype()
             if subtype == "plain":

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import torch
 from transformers import LogitsProcessor, LogitsProcessorList, RepetitionPenaltyLogitsProcessor
@@ -43,7 +43,7 @@ class TopTokenSampler(LogitsProcessor):
             top = top.masked_fill(beyond, float("-inf"))
         choice = index.gather(1, torch.multinomial(top.softmax(-1), 1))
         picked = torch.full_like(scores, float("-inf"))
-        return picked.scatter_(1, choice, 0.0)
+        return cast(torch.FloatTensor, picked.scatter_(1, choice, 0.0))
 
 
 def decoding_arguments(
@@ -84,15 +84,11 @@ def merged_for_generation(model: Any) -> Iterator[None]:
 
     layers = [m for m in model.modules() if isinstance(m, LoraLayer)]
     adapter = getattr(model, "active_adapter", None)
-    mergeable = (
-        layers
-        and isinstance(adapter, str)
-        and all(
-            not layer.disable_adapters and not layer.merged and type(layer.get_base_layer()) is torch.nn.Linear
-            for layer in layers
-        )
+    mergeable = layers and all(
+        not layer.disable_adapters and not layer.merged and type(layer.get_base_layer()) is torch.nn.Linear
+        for layer in layers
     )
-    if not mergeable:
+    if not isinstance(adapter, str) or not mergeable:
         yield
         return
     layers = [layer for layer in layers if adapter in layer.lora_A]

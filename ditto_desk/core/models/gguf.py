@@ -94,7 +94,8 @@ def read_gguf_header(gguf: Path) -> GgufInfo:
 
         def text() -> str:
             (length,) = take("Q")
-            return take(f"{length}s")[0].decode("utf-8", "replace")
+            raw: bytes = take(f"{length}s")[0]
+            return raw.decode("utf-8", "replace")
 
         def value(kind: int) -> Any:
             if kind == GGUFValueType.STRING:
@@ -215,7 +216,7 @@ def _read_gguf(gguf: Path) -> tuple[Any, Any]:
             gguf.parent, gguf_file=gguf.name, dtype=torch.bfloat16, quantization_config=GgufConfig(dequantize=True)
         )
     # A GGUF-loaded model refuses save_pretrained until it forgets it was quantized.
-    model.hf_quantizer = None
+    model.hf_quantizer = None  # type: ignore[assignment]  # transformers types it as a module or tensor
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     return model, tokenizer

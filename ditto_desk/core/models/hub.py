@@ -181,7 +181,7 @@ class _Meter:
 
         meter = self
 
-        class _Bar(tqdm):
+        class _Bar(tqdm):  # type: ignore[type-arg]  # generic in its stubs only, not at run time
             def __init__(self, *args: Any, **kwargs: Any) -> None:
                 super().__init__(*args, **{**kwargs, "disable": True})
                 meter.current = kwargs.get("initial") or 0  # a resumed file starts with the bytes on disk

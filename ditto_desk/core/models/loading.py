@@ -171,7 +171,8 @@ def load_model(
     if model is None:
         dtype = torch.bfloat16 if quantization == "bf16" else _full_precision_dtype(device)
         try:
-            model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, use_safetensors=True).to(device)
+            model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, use_safetensors=True)
+            model = model.to(device)  # type: ignore[arg-type]  # mypy misreads transformers' wrapped .to()
         except Exception as exc:
             raise ModelError(f"Could not load {name}: {exc}") from exc
         note = (

@@ -84,5 +84,6 @@ def load_edits(path: Path, profile: str) -> list[Edit]:
         if not isinstance(entry, dict) or not all(isinstance(entry.get(f), str) for f in fields):
             raise ProfileError(f"A taught edit of the profile '{profile}' is damaged ({describe(entry)}).", path)
         taught = entry.get("taught_in")
-        edits.append(Edit(*(entry[f] for f in fields), taught if isinstance(taught, str) else None))
+        kept = taught if isinstance(taught, str) else None
+        edits.append(Edit(entry["request"], entry["draft"], entry["edited"], entry["created"], kept))
     return edits

@@ -81,8 +81,9 @@ def load_demonstrations(path: Path, profile: str) -> list[Demonstration]:
     return demos
 
 
-def load_settings(path: Path, profile: str) -> dict[str, Any]:
-    if not path.exists():
-        return {}
-    advice = f"Fix or delete {path} (default settings are then used), or restore it from a backup."
-    return read_json_of(path, profile, dict, "an object of settings", advice)
+def check_settings(path: Path, profile: str) -> None:
+    """Refuse a damaged settings.json: the app keeps none there yet, but an archive carries the file to another
+    computer, and what may one day be read must not travel damaged."""
+    if path.exists():
+        advice = f"Fix or delete {path} (the profile keeps no settings there yet), or restore it from a backup."
+        read_json_of(path, profile, dict, "an object of settings", advice)

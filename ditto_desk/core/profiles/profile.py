@@ -1,4 +1,4 @@
-"""One loaded profile: reading its folder, saving its texts and settings, committing a trained adapter,
+"""One loaded profile: reading its folder, saving its texts, committing a trained adapter,
 going back to an earlier one, and keeping the drafts the user corrected (edits.py).
 
 A new adapter becomes active only when profile.json is atomically replaced to point at it: the single
@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,7 +25,7 @@ from ditto_desk.core.atomic import atomic_write_json, fsync_dir, is_disk_full
 from ditto_desk.core.errors import ProfileError
 from ditto_desk.core.profiles.adapter_folder import ADAPTERS_DIR, check_adapter, check_written, seal
 from ditto_desk.core.profiles.edits import EDITS_FILE, Edit, check_edit, edits_json, load_edits
-from ditto_desk.core.profiles.json_files import load_demonstrations, load_settings, parse_json, read_json_of
+from ditto_desk.core.profiles.json_files import check_settings, load_demonstrations, parse_json, read_json_of
 from ditto_desk.core.profiles.lock import ProfileLock
 from ditto_desk.core.profiles.record import TrainingRecord
 from ditto_desk.core.texts.demonstration import Demonstration, split_new
@@ -66,21 +66,20 @@ class Profile:
         path: Path,
         meta: dict[str, Any],
         demonstrations: list[Demonstration],
-        settings: dict[str, Any],
         active_adapter_dir: Path | None,
         training_log: list[dict[str, Any]],
     ) -> None:
         self.path = path
         self.name = path.name
         self.demonstrations = demonstrations
-        self.settings = settings
         self.active_adapter_dir = active_adapter_dir
         self.training_log = training_log
         self._meta = meta
         self._lock = ProfileLock(path)
 
     def __repr__(self) -> str:
-        return f"Profile({self.name!r}, adapter={self.active_adapter_dir.name if self.has_adapter else None})"
+        adapter = self.active_adapter_dir.name if self.active_adapter_dir is not None else None
+        return f"Profile({self.name!r}, adapter={adapter})"
 
     @property
     def created(self) -> str | None:
@@ -130,14 +129,14 @@ class Profile:
             )
 
         demonstrations = load_demonstrations(path / DEMOS_FILE, name)
-        settings = load_settings(path / SETTINGS_FILE, name)
+        check_settings(path / SETTINGS_FILE, name)
 
         adapter_dir: Path | None = None
         log: list[dict[str, Any]] = []
         if active is not None:
             adapter_dir = path / ADAPTERS_DIR / active
             log, _ = check_adapter(adapter_dir, name, hash_files=verify)
-        return cls(path, meta, demonstrations, settings, adapter_dir, log)
+        return cls(path, meta, demonstrations, adapter_dir, log)
 
     def verify(self) -> None:
         """Re-hash the active adapter against its manifest (e.g. right before loading it into a model)."""
@@ -182,13 +181,6 @@ class Profile:
         else:
             self.demonstrations = current
         return added
-
-    def save_settings(self, settings: Mapping[str, Any]) -> None:
-        """Atomically replace settings.json, then the in-memory dict (a JSON round-trip copy, so the
-        in-memory copy is exactly what a later load returns)."""
-        data = json.loads(json.dumps(dict(settings)))
-        self._write_json(self.path / SETTINGS_FILE, data, "the settings")
-        self.settings = data
 
     def commit_adapter(self, write_files: Callable[[Path], None], training_log: list[dict[str, Any]]) -> Path:
         """Store a newly trained adapter and make it the active one, all or nothing.

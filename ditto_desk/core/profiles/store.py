@@ -1,10 +1,10 @@
-"""Profiles on disk: one folder per person, holding their demonstrations, settings and trained adapter.
+"""Profiles on disk: one folder per person, holding their demonstrations and trained adapter.
 
 Layout of ``<root>/<name>/``::
 
     profile.json          {"format": 1, "name": ..., "created": iso, "active_adapter": null | "<stamp>"}
     demonstrations.json   [Demonstration.to_json(), ...]
-    settings.json         {...}  (free-form: the caller's training/model settings)
+    settings.json         {}  (kept for settings a profile may carry; none yet: checked on load, carried by archives)
     adapters/<stamp>/     the trained adapter and its manifest (adapter_folder.py)
 
 and ``<root>/.locks/`` holds one lock file per profile (lock.py). Only JSON and safetensors are

@@ -98,7 +98,8 @@ def adapter_config(model: Any, adapter: str, base_name: str) -> dict[str, Any]:
     config = model.peft_config[adapter].to_dict()
     config["base_model_name_or_path"] = base_name
     config["inference_mode"] = True
-    return json.loads(json.dumps(config, default=list))  # sets (target_modules) become lists
+    plain: dict[str, Any] = json.loads(json.dumps(config, default=list))  # sets (target_modules) become lists
+    return plain
 
 
 def write_adapter(model: Any, adapter: str, base_name: str, folder: Path, reference: str | None = None) -> None:
@@ -132,8 +133,9 @@ def load_for_update(base_model: Any, folder: Path) -> tuple[Any, str]:
     model.add_adapter(REFERENCE_ADAPTER, model.peft_config[POLICY_ADAPTER])
     weights = load_file(str(folder / REFERENCE_WEIGHTS), device=str(next(model.parameters()).device))
     result = set_peft_model_state_dict(model, weights, adapter_name=REFERENCE_ADAPTER)
-    if getattr(result, "unexpected_keys", None):
-        raise ReferenceChangedError(f"the saved reference does not fit the adapter ({result.unexpected_keys[0]})")
+    unexpected = getattr(result, "unexpected_keys", None)
+    if unexpected:
+        raise ReferenceChangedError(f"the saved reference does not fit the adapter ({unexpected[0]})")
     model.set_adapter(POLICY_ADAPTER)  # the active adapter trains, every other one is frozen
     check_frozen(model, REFERENCE_ADAPTER)
     return model, fingerprint(model, REFERENCE_ADAPTER)

@@ -174,7 +174,7 @@ class DpoSteps:
 
         def on_step(step: int, logs: dict[str, float]) -> bool:
             report.clock.advance(self.step_cost)
-            entry = {
+            entry: dict[str, Any] = {
                 "phase": Phase.DPO,
                 "round": round_index + 1,
                 "step": first_step + step,

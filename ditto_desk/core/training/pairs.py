@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ditto_desk.core.training.sampling import Sample
@@ -127,7 +127,7 @@ def build_round_pairs(
 
 
 def pairs_in_shares(
-    rng: random.Random, candidates: dict[str, Sequence[Pair]], n_pairs: int, shares: dict[str, float]
+    rng: random.Random, candidates: Mapping[str, Sequence[Pair]], n_pairs: int, shares: dict[str, float]
 ) -> list[Pair]:
     """``n_pairs`` pairs drawn from each kind's candidates in the given shares, shuffled. Each kind cycles
     through its candidates in a shuffled order, so each is used before any is used twice; a kind without
