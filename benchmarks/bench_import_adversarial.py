@@ -1,6 +1,6 @@
 """Benchmark: hostile and pathological files through ``import_paths``, each in a fresh process.
 
-Generates the inputs into a temporary folder (nothing large is committed): the shapes of issue 10 (40,000
+Generates the inputs into a temporary folder (nothing large is committed): the shapes users met (40,000
 empty HTML paragraphs, a 140 KB HTML email, a 1 MB nested page, a 3 MB .docx that unpacks to 3 GiB,
 2,000 nested MIME parts, invalid UTF-8, ANSI colour codes, a folder linking to /etc/passwd, broken base64)
 and other nasty ones: inputs just under each size limit, html.parser's quadratic "<a<a<a", unclosed

@@ -1,4 +1,4 @@
-"""Hostile and broken files (issue 10, items 4, 5, 7 and the "also seen" list): each is imported quickly and
+"""Hostile and broken files: each is imported quickly and
 within bounded memory, or refused with a reason that says what happened. Large inputs live in
 benchmarks/bench_import_adversarial.py; these are the moderate versions that still show the difference."""
 
@@ -45,7 +45,7 @@ def only_reason(result: ImportResult) -> str:
     return refusal.reason
 
 
-# --- item 4: HTML in linear time --------------------------------------------------------------------
+# --- HTML in linear time -----------------------------------------------------------------------------
 
 
 def test_forty_thousand_empty_paragraphs_import_in_well_under_a_second(tmp_path: Path) -> None:
@@ -92,7 +92,7 @@ def test_markup_that_stdlib_html_parser_is_quadratic_on_is_read_at_once(tmp_path
     assert seconds < 1.0
 
 
-# --- item 5: .docx zip bombs ------------------------------------------------------------------------
+# --- .docx zip bombs ---------------------------------------------------------------------------------
 
 
 def docx_with(path: Path, document_xml: bytes | None = None, extra_files: int = 0) -> Path:
@@ -144,7 +144,7 @@ def test_docx_text_in_tables_is_kept_as_well(tmp_path: Path) -> None:
     assert only_text(import_paths([tmp_path / "letter.docx"])) == f"Dear Ann,\n\nThursday\n\n{BODY}"
 
 
-# --- item 7: nested MIME ----------------------------------------------------------------------------
+# --- nested MIME -------------------------------------------------------------------------------------
 
 
 def nested_mime(depth: int) -> bytes:

@@ -1,4 +1,4 @@
-"""Property-based tests (issue 10): random and adversarial bytes, HTML, .eml and .docx through the importers.
+"""Property-based tests: random and adversarial bytes, HTML, .eml and .docx through the importers.
 
 Whatever comes in, ``import_paths`` returns one demonstration or one refusal per file and raises nothing, and
 every refusal is one of the importers' own sentences: never the catch-all "could not import this file

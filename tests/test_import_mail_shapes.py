@@ -1,4 +1,4 @@
-"""Mail as real clients write it (issue 10, item 12): top-posted, bottom-posted, inline and forwarded replies,
+"""Mail as real clients write it: top-posted, bottom-posted, inline and forwarded replies,
 with and without signatures, from Gmail, Outlook, Apple Mail, Thunderbird and mutt. The importer keeps the
 author's own paragraphs and drops quotes, attributions, signatures, client footers and forwarded originals.
 

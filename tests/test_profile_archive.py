@@ -1,4 +1,4 @@
-"""Taking a style anywhere (issue 11, item 4): a profile as one archive that another computer imports (and
+"""Taking a style anywhere: a profile as one archive that another computer imports (and
 that is refused, changing nothing, when it is damaged or crafted), the adapter as a plain PEFT folder, and
 the base model with the style merged in. Each must write exactly as the app does."""
 

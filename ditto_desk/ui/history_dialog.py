@@ -1,6 +1,6 @@
 """ "History…": what a profile learned, and when. One row per kept version (a learning from its texts or an
 update from taught edits) with its figures, the settings it used for the one selected, and a way to make an
-earlier version current again (issue 11, items 2 and 3)."""
+earlier version current again."""
 
 from __future__ import annotations
 

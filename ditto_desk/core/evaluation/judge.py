@@ -1,4 +1,4 @@
-"""The automatic style judge: a stylometric authorship classifier (shared/design/judge.md).
+"""The automatic style judge: a stylometric authorship classifier.
 
 Character 1-4-grams with ``analyzer="char"`` (``char_wb`` would fold runs of spaces, and spacing is a
 habit), word 1-2-grams and function-word frequencies, TF-IDF with sublinear tf, then a logistic

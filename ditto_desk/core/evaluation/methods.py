@@ -1,8 +1,8 @@
 """The four methods under test, on one model: zero-shot and few-shot use the base model (adapters
-off), SFT the frozen reference adapter and DITTO the policy (shared/design/ditto.md).
+off), SFT the frozen reference adapter and DITTO the policy (training/adapters.py).
 
-Decoding is decided once for all methods (shared/design/judge.md: the 135M model loops without a
-repetition penalty, and loops make every method look alike to the judge).
+Decoding is decided once for all methods: the 135M model loops without a repetition penalty, and loops make
+every method look alike to the judge.
 """
 
 from __future__ import annotations

@@ -139,9 +139,8 @@ def load_model(
     quantization, note = settings.quantization, ""
     if quantization == "auto":
         # NF4 pays off on CUDA, where memory is the limit. On the CPU, bitsandbytes' NF4 is slower than full
-        # precision (benchmarks/bench_quick.py, quick preset, 2 cores: fp32 164 s end to end, compose 21.7
-        # tokens/s; NF4 227 s, 7.4 tokens/s), and bf16 is faster still where the CPU has bf16 arithmetic
-        # (four real emails: fp32 122 s, bf16 73 s; figures in benchmarks/levers.md).
+        # precision, for training and for writing alike, and bf16 is faster still where the CPU has bf16
+        # arithmetic (benchmarks/levers.md).
         if device == "cuda":
             quantization = "nf4"
         elif device == "cpu" and cpu_has_native_bf16():

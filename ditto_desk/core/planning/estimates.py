@@ -3,7 +3,7 @@ the chosen preset will take. Plain arithmetic on a model's shape (models/catalog
 texts' lengths, with this machine's speed measured on the loaded model (machine.py).
 
 The counts follow what the engine does (segments, per-text sampling caps, DPO pairs padded to the longer
-text); the constants were fitted on measured runs of the quick preset (benchmarks/bench_estimates.py).
+text); the constants were fitted on measured runs of the quick preset (benchmarks/models.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Drafts the user corrected, kept in the profile as ``edits.json`` to teach the style with (issue 11).
+"""Drafts the user corrected, kept in the profile as ``edits.json`` to teach the style with.
 
     {"format": 1, "edits": [{"request", "draft", "edited", "created", "taught_in"}]}
 

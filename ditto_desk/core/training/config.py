@@ -1,6 +1,6 @@
 """Every DITTO hyperparameter, with three presets.
 
-``paper`` follows the reference code's defaults (see shared/design/ditto.md); ``standard`` and ``quick``
+``paper`` follows the reference code's defaults (DITTO's, Shaikh et al. 2025); ``standard`` and ``quick``
 are tuned for a small model on a laptop CPU: a LoRA learns nothing in 30 steps at the paper's 3e-5,
 so their learning rates are those LoRA fine-tuning normally uses.
 """
@@ -48,7 +48,7 @@ class TrainingConfig:
     # LD-DPO (Liu et al. 2024, trl's ld_alpha): tokens past the shorter response of a pair count this much in
     # DPO's log-probs; None counts them in full (plain DPO), which can raise its margin by ending every response
     # sooner. Off in every preset: at 0.5 the quick preset's drafts ended and ran as long as without it, and its
-    # lead over SFT moved within the evaluation's error (benchmarks/eval_quick.md, session 9).
+    # lead over SFT moved within the evaluation's error (benchmarks/eval_quick.md).
     ld_alpha: float | None = None
     dpo_weight: float = 1.0  # DPO's own loss beside it: 0 leaves the likelihood term alone (for comparisons)
     # Stop DPO once a step's mean reward margin passes this (None: never), keeping the last policy within it:
@@ -79,8 +79,8 @@ class TrainingConfig:
     lr_tuned_width: int | None = None
     # Teaching by editing (teach.py): an update from the current style is one round of this many DPO steps, in
     # which (edited > draft) pairs of the edits not yet taught take this share of the pairs; the rest keep
-    # DITTO's expert / replay / inter-model shares. 4 steps: 52 s for 4 real emails' edits on 2 cores, moving the
-    # taught edits +0.18 nats a token and held-out ones +0.03 (benchmarks/teach.md).
+    # DITTO's expert / replay / inter-model shares. 4 steps move the taught edits and leave the others nearly
+    # where they were, in under a minute on 2 cores (benchmarks/teach.md).
     teach_steps: int = 4
     share_edit: float = 0.5
     seed: int = 42
@@ -143,9 +143,8 @@ PRESETS: dict[str, TrainingConfig] = {
         lr_tuned_width=576,
         dpo_stop_margin=6.0,
     ),
-    # For a person waiting at a laptop: under three minutes on two CPU cores with four short emails.
-    # DPO at 1e-4 for 4 steps left the policy where SFT put it (evaluation win rates DITTO 70.8 %, SFT 72.2 %);
-    # 6 steps at 5e-4 put DITTO clearly ahead (84.0 % against SFT's 66.0 %), see benchmarks/eval_quick.md.
+    # For a person waiting at a laptop: a few minutes on two CPU cores with four short emails. DPO at 1e-4 for 4
+    # steps left the policy where SFT put it; 6 steps at 5e-4 put DITTO clearly ahead (benchmarks/eval_quick.md).
     "quick": TrainingConfig(
         sft_learning_rate=1e-3,
         dpo_learning_rate=5e-4,
@@ -155,22 +154,19 @@ PRESETS: dict[str, TrainingConfig] = {
         n_samples=4,
         dpo_batch_size=4,
         dpo_warmup_ratio=0.0,
-        # Measured on 4 real emails of 279-752 tokens, bf16 (benchmarks/levers.md): segments of 192 tokens and
-        # checkpointed DPO keep the peak near 2.1 GB (2.5 GB without checkpointing, for 4-7 s less).
+        # Segments of 192 tokens and checkpointed DPO keep the peak near 2 GB on real emails, for a few seconds
+        # more than without checkpointing (benchmarks/levers.md).
         segment_tokens=192,
         dpo_gradient_checkpointing=True,
-        # The chosen texts' likelihood beside DPO (RPO) keeps the drafts readable: on real emails DITTO's drafts
-        # end on their own 27.5 / 25 % over two seeds (plain DPO 17.5 %, zero-shot 22.5 %) with DITTO still
-        # 17 / 7 points ahead of SFT (masked 10 / 16); on the shipped corpus +18.7 / +0.7 against plain DPO's
-        # +18.7 / +9.1 (benchmarks/eval_quick.md).
+        # The chosen texts' likelihood beside DPO (RPO) keeps the drafts readable: with plain DPO they ended on
+        # their own less often and slid towards junk, for no more of a lead over SFT (benchmarks/eval_quick.md).
         rpo_alpha=1.0,
         max_length=384,
-        # Samples may run to 1.1 x their text (the default 1.3): 13 % less time end to end on the samples, and
-        # on the shipped corpus DITTO led SFT by +27.8 / +29.9 (seeds 42 / 1; +18.7 / +20.9 at 1.3) with its
-        # drafts ending on their own 71 / 67 % of the time (46 / 54 %); 1.0 was less steady (benchmarks/eval_quick.md).
+        # Samples may run to 1.1 x their text (the default 1.3): less time on the samples, a larger lead over SFT
+        # and drafts that end on their own more often; 1.0 was less steady (benchmarks/eval_quick.md).
         length_factor=1.1,
         lr_tuned_width=576,  # the bundled model's
-        # The bundled model's margins end at +1.4 to +4.3 (benchmarks/dpo_gain.md, bench_quick): never stopped.
+        # The bundled model's margins end well below it (benchmarks/dpo_gain.md): a guard for wider models.
         dpo_stop_margin=6.0,
     ),
 }

@@ -19,6 +19,10 @@ from pathlib import Path
 from typing import Any, cast
 
 import torch
+
+# Imported with the model that writes, on the job's thread (bridge/tasks.py freezes what loading brings in),
+# not later with the first trained style or the first training.
+from peft import PeftModel
 from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
 from ditto_desk.core.models.chat import encode_prompt
@@ -40,7 +44,7 @@ class WriteOptions:
     temperature: float = 0.7
     top_p: float = 0.9
     top_k: int = TOP_K
-    # The 135M model loops at moderate temperatures without it (shared/design/judge.md).
+    # The 135M model loops at moderate temperatures without it.
     repetition_penalty: float = 1.15
     seed: int | None = None
 
@@ -87,8 +91,6 @@ class Writer:
         """Put a trained adapter (a PEFT folder) on the model, replacing any other; None means the base model.
         An adapter learned on another base model is refused with a ProfileError saying which (before the
         model is touched: loading it would fail half-way with a size mismatch)."""
-        from peft import PeftModel
-
         if adapter_dir is not None:
             check_base_model(adapter_dir, self.loaded.name)
         with self._lock:
