@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ditto_desk.core.models.catalog import BUNDLED_SHAPE, CATALOG, ModelShape, catalog_entry
+from ditto_desk.core.models.catalog import CATALOG, CatalogModel, ModelShape
 from ditto_desk.core.planning.estimates import (
     GB,
     SAMPLE_TEXT_TOKENS,
@@ -41,6 +41,13 @@ PUBLISHED_PARAMS = {
     "meta-llama/Llama-3.2-3B-Instruct": 3.21e9,
     "google/gemma-3-1b-it": 1.0e9,
 }
+
+
+def catalog_entry(repo_id: str) -> CatalogModel:
+    return next(m for m in CATALOG if m.repo_id == repo_id)
+
+
+BUNDLED_SHAPE = catalog_entry("HuggingFaceTB/SmolLM2-135M-Instruct").shape
 
 
 @pytest.mark.parametrize("repo_id", sorted(PUBLISHED_PARAMS))

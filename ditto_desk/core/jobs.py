@@ -34,7 +34,6 @@ class TrainingSummary:
     phase_seconds: dict[str, float]
     samples_drawn: int
     samples_cut: int
-    final_loss: float | None
     model: str
     texts_added: int = 0  # new texts stored in the profile with this run
 
@@ -163,7 +162,6 @@ def _commit(
 def _summary(
     profile: Profile, run: DittoRun | TeachRun, adapter_dir: Path, start: float, texts_added: int = 0
 ) -> TrainingSummary:
-    losses = [entry["loss"] for entry in run.stats.log if "loss" in entry]
     return TrainingSummary(
         profile=profile.name,
         adapter_dir=adapter_dir,
@@ -171,7 +169,6 @@ def _summary(
         phase_seconds=dict(run.stats.phase_seconds),
         samples_drawn=run.stats.samples_drawn,
         samples_cut=run.stats.samples_cut,
-        final_loss=losses[-1] if losses else None,
         model=run.loaded.describe(),
         texts_added=texts_added,
     )

@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ditto_desk.core.models.settings import BUNDLED_NAME
-
 APACHE = "Apache-2.0"
 BYTES_PER_BF16 = 2
 
@@ -121,9 +119,3 @@ CATALOG: tuple[CatalogModel, ...] = (
         "google/gemma-3-1b-it", ModelShape(26, 1152, 6912, 262144, 4, 1, 256), "Gemma Terms of Use", gated=True
     ),
 )
-
-BUNDLED_SHAPE = next(m.shape for m in CATALOG if m.name == BUNDLED_NAME)
-
-
-def catalog_entry(repo_id: str) -> CatalogModel | None:
-    return next((m for m in CATALOG if m.repo_id.lower() == repo_id.lower()), None)
