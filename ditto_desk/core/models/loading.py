@@ -33,6 +33,11 @@ class LoadedModel:
     def describe(self) -> str:
         return f"{self.name} · {self.device} · {self.quantization}"
 
+    @property
+    def width(self) -> int:
+        """The model's hidden size (its language model's, for a multimodal one)."""
+        return int(self.model.config.get_text_config().hidden_size)
+
     def autocast(self) -> Any:
         """The context every training, scoring and sampling step runs in: bf16 autocast for a bf16 model (the
         adapter's weights stay in fp32, the matmuls run in bf16), nothing otherwise.

@@ -45,11 +45,10 @@ class DittoRun:
             raise InputError("Add at least one demonstration before training.")
         self.loaded = loaded
         self.tokenizer = loaded.tokenizer
-        self.config = config.for_width(int(loaded.model.config.get_text_config().hidden_size))
+        self.config = config.for_width(loaded.width)
         self.cancel = cancel or CancelToken()
         self.rng = random.Random(config.seed)
         self.training = TrainingSet.of_demonstrations(self.tokenizer, demonstrations, config)
-        self.n_demos = len(demonstrations)
         self.pool = SamplePool(len(self.training.examples))
         self.report = RunReport(progress, planned_cost(self.config, self.training))
         self.reference: ReferenceScores | None = None  # made when SFT is over: the SFT model is the reference

@@ -71,7 +71,7 @@ class TeachRun:
         one_round = replace(config, dpo_steps=config.teach_steps, resample_every=config.teach_steps)
         self.loaded = loaded
         self.tokenizer = loaded.tokenizer
-        self.config = one_round.for_width(int(loaded.model.config.get_text_config().hidden_size))
+        self.config = one_round.for_width(loaded.width)
         self.cancel = cancel or CancelToken()
         self.rng = random.Random(config.seed)
         self.adapter_dir = adapter_dir
