@@ -18,6 +18,9 @@ from ditto_desk.core.planning.estimates import (
     estimate,
     fit_of,
     format_rough_duration,
+    trained_layers,
+    training_memory,
+    training_seconds,
     workload,
 )
 from ditto_desk.core.planning.machine import Machine, Speed
@@ -141,3 +144,19 @@ def test_what_must_give_way_for_training_to_fit_gives_way_and_nothing_else() -> 
     assert squeezed.segment_tokens < QUICK.segment_tokens  # then shorter segments
     roomy_gpu = fitted_to_memory(QUICK, qwen.shape, "nf4", Machine("cuda", 40 * GB), [700])
     assert not roomy_gpu.dpo_gradient_checkpointing  # a GPU with room keeps activations: faster
+
+
+def test_training_the_top_layers_only_is_estimated_faster_and_the_default_is_unchanged() -> None:
+    """With LoRA on the top layers, training's passes skip the frozen trunk (computed once per token)."""
+    whole = workload(QUICK, SAMPLE_TEXT_TOKENS)
+    assert trained_layers(BUNDLED_SHAPE, QUICK) == BUNDLED_SHAPE.layers
+    top = QUICK.with_overrides(lora_layers=10)
+    assert trained_layers(BUNDLED_SHAPE, top) == 10
+    assert trained_layers(BUNDLED_SHAPE, QUICK.with_overrides(lora_layers=99)) == BUNDLED_SHAPE.layers
+    speed = LAPTOP.speed
+    assert speed is not None
+    full_s = training_seconds(BUNDLED_SHAPE, speed, QUICK, whole)
+    top_s = training_seconds(BUNDLED_SHAPE, speed, top, workload(top, SAMPLE_TEXT_TOKENS))
+    assert 0.5 * full_s < top_s < 0.9 * full_s  # sampling, the output layer and the trunk itself remain
+    full_bytes = training_memory(BUNDLED_SHAPE, "bf16", "cpu", QUICK, whole)
+    assert training_memory(BUNDLED_SHAPE, "bf16", "cpu", top, workload(top, SAMPLE_TEXT_TOKENS)) <= full_bytes

@@ -38,6 +38,11 @@ class LoadedModel:
         """The model's hidden size (its language model's, for a multimodal one)."""
         return int(self.model.config.get_text_config().hidden_size)
 
+    @property
+    def n_layers(self) -> int:
+        """How many decoder layers the model has."""
+        return int(self.model.config.get_text_config().num_hidden_layers)
+
     def autocast(self) -> Any:
         """The context every training, scoring and sampling step runs in: bf16 autocast for a bf16 model (the
         adapter's weights stay in fp32, the matmuls run in bf16), nothing otherwise.

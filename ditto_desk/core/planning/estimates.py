@@ -76,6 +76,7 @@ class Workload:
     dpo_tokens: float  # DPO pairs' tokens, chosen and rejected each padded to the longer
     longest_pass_tokens: int  # the most tokens in one DPO forward pass
     longest_text_tokens: int  # the longest training example, request included: one SFT forward pass
+    distinct_tokens: float  # every text's tokens once (examples and samples): what a frozen trunk computes
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,14 @@ def workload(config: TrainingConfig, response_tokens: Sequence[int]) -> Workload
     per_pass, _ = micro_batches(c.dpo_batch_size, c.micro_batch_size)
     dpo = c.dpo_steps * c.dpo_batch_size * pair_tokens
     longest_text = PROMPT_TOKENS + max(r for r, _ in examples)
-    return Workload(train, decode, scored, dpo, int(per_pass * longest_pair), longest_text * min(c.micro_batch_size, n))
+    distinct = n * mean_len + scored
+    longest = longest_text * min(c.micro_batch_size, n)
+    return Workload(train, decode, scored, dpo, int(per_pass * longest_pair), longest, distinct)
+
+
+def trained_layers(shape: ModelShape, config: TrainingConfig) -> int:
+    """How many decoder layers the passes of training run through: LoRA's, above the frozen trunk (trunk.py)."""
+    return min(config.lora_layers or shape.layers, shape.layers)
 
 
 def training_memory(shape: ModelShape, quantization: str, device: str, config: TrainingConfig, load: Workload) -> int:
@@ -127,14 +135,14 @@ def training_memory(shape: ModelShape, quantization: str, device: str, config: T
     layers = shape.layers * shape.layer_params
     weights = layers * WEIGHT_BYTES[quantization] + embeddings * max(2.0, WEIGHT_BYTES[quantization])
     per_layer = shape.hidden * _ACTIVATION_PER_HIDDEN + shape.intermediate * _ACTIVATION_PER_INTERMEDIATE
-    sft = _SFT_OVERHEAD_BYTES + load.longest_text_tokens * (shape.layers * per_layer + shape.vocab * _LOGIT_BYTES)
-    if config.dpo_gradient_checkpointing:
-        kept = shape.layers * shape.hidden * 2 + per_layer  # each layer's input, and one layer at a time
-    else:
-        kept = shape.layers * per_layer
-    later = _LATER_PHASES_BYTES + load.longest_pass_tokens * kept
+    above = trained_layers(shape, config)  # the layers below keep nothing for the backward pass
+    sft = _SFT_OVERHEAD_BYTES + load.longest_text_tokens * (above * per_layer + shape.vocab * _LOGIT_BYTES)
+    # Checkpointed, DPO keeps each layer's input and one layer's activations at a time.
+    kept = above * shape.hidden * 2 + per_layer if config.dpo_gradient_checkpointing else above * per_layer
+    trunk = load.distinct_tokens * shape.hidden * 2 if above < shape.layers else 0  # kept in bf16
+    later = _LATER_PHASES_BYTES + load.longest_pass_tokens * kept + trunk
     base = CUDA_CONTEXT_BYTES if device == "cuda" else RUNTIME_BYTES
-    return int(base + weights + max(sft, later))
+    return int(base + weights + max(sft + trunk, later))
 
 
 def fit_of(needed: int, free: int) -> Fit:
@@ -144,11 +152,16 @@ def fit_of(needed: int, free: int) -> Fit:
 
 
 def training_seconds(shape: ModelShape, speed: Speed, config: TrainingConfig, load: Workload) -> float:
-    flops = shape.flops_per_token
+    # Training's passes run through the layers LoRA trains and the output layer; below them a frozen trunk is
+    # computed once per token (one forward pass of its layers). Sampling always runs the whole model.
+    above = trained_layers(shape, config)
+    flops = 2.0 * (above * shape.layer_params + shape.vocab * shape.hidden)
+    trunk = 2.0 * (shape.layers - above) * shape.layer_params * load.distinct_tokens
     dpo_passes = _DPO_PASSES + (_CHECKPOINT_PASSES if config.dpo_gradient_checkpointing else 0)
     dpo = dpo_passes * flops + _DPO_FLOPS_PER_VOCAB_ENTRY * shape.vocab
     training = (load.train_tokens * _SFT_PASSES + load.scored_tokens * _SCORE_PASSES) * flops + load.dpo_tokens * dpo
-    sampling = load.decode_row_steps * _DECODE_PASSES * flops
+    training += trunk
+    sampling = load.decode_row_steps * _DECODE_PASSES * shape.flops_per_token
     return training / speed.forward_flops + sampling / speed.decode_flops
 
 

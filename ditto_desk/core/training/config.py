@@ -21,6 +21,9 @@ class TrainingConfig:
     lora_alpha: int = 32
     lora_dropout: float = 0.05
     lora_targets: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj")
+    # LoRA on the top this many decoder layers only (None: every layer). The layers below are then frozen, and
+    # their output for a text is computed once for the whole run instead of at every pass (trunk.py).
+    lora_layers: int | None = None
     # Phase 1: SFT on the demonstrations (loss on the response only, EOS kept)
     sft_learning_rate: float = 3e-4
     sft_max_steps: int = 30
@@ -88,6 +91,12 @@ class TrainingConfig:
     @property
     def n_rounds(self) -> int:
         return -(-self.dpo_steps // self.resample_every) if self.dpo_steps > 0 else 0
+
+    def trained_layers(self, n_layers: int) -> list[int] | None:
+        """The indices of the decoder layers LoRA trains (the top ``lora_layers``), or None for all of them."""
+        if self.lora_layers is None or self.lora_layers >= n_layers:
+            return None
+        return list(range(n_layers - self.lora_layers, n_layers))
 
     def for_width(self, width: int) -> TrainingConfig:
         """These settings for a model ``width`` wide: the learning rates scaled down for a wider one."""

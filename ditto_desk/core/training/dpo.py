@@ -83,6 +83,11 @@ def pairs_dataset(
     return Dataset.from_list(rows)
 
 
+def pair_sequences(prompts: Sequence[tuple[int, ...]], pairs: Sequence[Pair]) -> list[tuple[int, ...]]:
+    """The token sequences DPO passes over for ``pairs``: each prompt with its chosen and its rejected text."""
+    return [prompts[p.example] + side for p in pairs for side in (p.chosen, p.rejected)]
+
+
 def _losses(config: TrainingConfig) -> dict[str, Any]:
     weighted = [(name, w) for name, w in (("sigmoid", config.dpo_weight), ("sft", config.rpo_alpha)) if w > 0]
     if not weighted:

@@ -22,7 +22,7 @@ from ditto_desk.core.progress import CancelToken, Phase, ProgressCallback, ignor
 from ditto_desk.core.texts.demonstration import Demonstration
 from ditto_desk.core.training.adapters import POLICY_ADAPTER, REFERENCE_ADAPTER, freeze_copy, write_trained
 from ditto_desk.core.training.config import TrainingConfig
-from ditto_desk.core.training.dpo import DpoRounds, DpoSteps, pairs_dataset
+from ditto_desk.core.training.dpo import DpoRounds, DpoSteps, pair_sequences, pairs_dataset
 from ditto_desk.core.training.examples import TrainingSet
 from ditto_desk.core.training.interrupt import cancel_checkpoints
 from ditto_desk.core.training.pairs import EXPERT, INTER_MODEL, KINDS, REPLAY, Pair, SamplePool, build_round_pairs
@@ -30,6 +30,7 @@ from ditto_desk.core.training.reference import ReferenceScores
 from ditto_desk.core.training.report import COST_SCORED_TOKEN, COST_TRAIN_TOKEN, RunReport, RunStats, planned_cost
 from ditto_desk.core.training.sampling import sample_round
 from ditto_desk.core.training.sft import train_sft
+from ditto_desk.core.training.trunk import Trunk, above
 
 
 class DittoRun:
@@ -52,6 +53,7 @@ class DittoRun:
         self.pool = SamplePool(len(self.training.examples))
         self.report = RunReport(progress, planned_cost(self.config, self.training))
         self.reference: ReferenceScores | None = None  # made when SFT is over: the SFT model is the reference
+        self.trunk: Trunk | None = None  # the frozen layers below LoRA's, when it trains the top ones only
         self.model: Any = None
 
     @property
@@ -69,10 +71,12 @@ class DittoRun:
             lora_alpha=c.lora_alpha,
             lora_dropout=c.lora_dropout,
             target_modules=list(c.lora_targets),
+            layers_to_transform=c.trained_layers(self.loaded.n_layers),
             task_type="CAUSAL_LM",
         )
         self.model = get_peft_model(self.loaded.model, lora, adapter_name=POLICY_ADAPTER)
         with cancel_checkpoints(self.model, self.cancel), self.loaded.autocast():
+            self.trunk = Trunk.of(self.model, self.tokenizer.pad_token_id)
             with self.report.timed(Phase.SFT):
                 self._sft()
             if c.dpo_steps > 0:
@@ -95,7 +99,8 @@ class DittoRun:
             return False
 
         encoded = [e.encoded for e in self.training.examples]
-        train_sft(self.model, self.tokenizer, encoded, c, self.loaded.device, self.cancel, on_step)
+        with above(self.trunk, (e.prompt_ids + e.response_ids for e in encoded)):
+            train_sft(self.model, self.tokenizer, encoded, c, self.loaded.device, self.cancel, on_step)
 
     def _ditto_rounds(self) -> None:
         c, report, training = self.config, self.report, self.training
@@ -119,7 +124,7 @@ class DittoRun:
             with report.timed(Phase.REFERENCE):
                 report.clock.advance(reference.score(training, samples) * COST_SCORED_TOKEN)
             dataset = pairs_dataset(training.prompts, pairs, reference.token_logps, c.ld_alpha)
-            with report.timed(Phase.DPO):
+            with report.timed(Phase.DPO), above(self.trunk, pair_sequences(training.prompts, pairs)):
                 dpo.train(dataset, steps, steps_after.reporter(round_index, done_steps, batches))
             done_steps += steps
             if report.stats.stopped_at_margin is not None:  # over-optimising: no more rounds
@@ -129,7 +134,7 @@ class DittoRun:
         """Once SFT is over: DITTO's reference, the policy as SFT left it, frozen and never updated (the design's
         "sft" adapter); the steps' reports, with SFT's policy as the fallback; and the one DPO trainer."""
         fingerprint = freeze_copy(self.model, POLICY_ADAPTER, REFERENCE_ADAPTER)
-        self.reference = ReferenceScores(self.model, fingerprint, self.tokenizer.pad_token_id, self.cancel)
+        self.reference = ReferenceScores(self.model, fingerprint, self.tokenizer.pad_token_id, self.cancel, self.trunk)
         steps_after = DpoSteps(self.model, self.config, self.report, KINDS, self.training.mean_length)
         unscored = pairs_dataset(self.training.prompts, first_pairs)
         dpo = DpoRounds(self.model, self.tokenizer, unscored, self.config, self.loaded.device, self.cancel)

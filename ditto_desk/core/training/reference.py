@@ -15,6 +15,7 @@ from ditto_desk.core.progress import CancelToken
 from ditto_desk.core.training.adapters import POLICY_ADAPTER, REFERENCE_ADAPTER, check_frozen
 from ditto_desk.core.training.examples import TrainingSet
 from ditto_desk.core.training.sampling import Sample
+from ditto_desk.core.training.trunk import Trunk, above
 
 Key = tuple[int, tuple[int, ...]]  # (example, response ids)
 
@@ -22,11 +23,14 @@ Key = tuple[int, tuple[int, ...]]  # (example, response ids)
 class ReferenceScores:
     """The reference log-probs of one run, keyed by (example, response): two runs share nothing."""
 
-    def __init__(self, model: Any, fingerprint: str, pad_id: int, cancel: CancelToken) -> None:
+    def __init__(
+        self, model: Any, fingerprint: str, pad_id: int, cancel: CancelToken, trunk: Trunk | None = None
+    ) -> None:
         self.model = model
         self.fingerprint = fingerprint  # of the frozen reference adapter's weights, as it was made
         self.pad_id = pad_id
         self.cancel = cancel
+        self.trunk = trunk  # the layers below both adapters, computed once (trunk.py)
         self.scores: dict[Key, tuple[float, ...]] = {}
 
     def score(self, training: TrainingSet, samples: Sequence[Sample]) -> int:
@@ -37,11 +41,11 @@ class ReferenceScores:
         if not wanted:
             return 0
         check_frozen(self.model, REFERENCE_ADAPTER, self.fingerprint)
+        encoded = [Encoded(training.prompts[e], r) for e, r in wanted]
         self.model.set_adapter(REFERENCE_ADAPTER)
         try:
-            scored = response_token_logprobs(
-                self.model, [Encoded(training.prompts[e], r) for e, r in wanted], self.pad_id, cancel=self.cancel
-            )
+            with above(self.trunk, (e.prompt_ids + e.response_ids for e in encoded)):
+                scored = response_token_logprobs(self.model, encoded, self.pad_id, cancel=self.cancel)
         finally:
             self.model.set_adapter(POLICY_ADAPTER)  # also re-freezes the reference adapter
         for key, token_logps in zip(wanted, scored, strict=True):

@@ -64,6 +64,7 @@ RULES: dict[str, Rule] = {
     "lora_alpha": _count(1, 4096),
     "lora_dropout": Rule(float, 0, 0.9),
     "lora_targets": Rule(tuple),
+    "lora_layers": Rule(int, 1, 1000, optional=True),
     "sft_learning_rate": _rate(),
     "sft_max_steps": _count(1, 100_000),
     "sft_batch_size": _count(1, 1024),

@@ -34,7 +34,7 @@ from ditto_desk.core.progress import CancelToken, Phase, ProgressCallback, ignor
 from ditto_desk.core.texts.demonstration import Demonstration
 from ditto_desk.core.training.adapters import load_for_update, write_trained
 from ditto_desk.core.training.config import TrainingConfig
-from ditto_desk.core.training.dpo import DpoRounds, DpoSteps, pairs_dataset
+from ditto_desk.core.training.dpo import DpoRounds, DpoSteps, pair_sequences, pairs_dataset
 from ditto_desk.core.training.examples import TrainingSet, length_cap, within_window
 from ditto_desk.core.training.interrupt import cancel_checkpoints
 from ditto_desk.core.training.pairs import EDIT, EXPERT, INTER_MODEL, REPLAY, UPDATE_KINDS, Pair, pairs_in_shares
@@ -42,6 +42,7 @@ from ditto_desk.core.training.reference import ReferenceScores
 from ditto_desk.core.training.report import COST_SCORED_TOKEN, RunReport, RunStats, planned_cost
 from ditto_desk.core.training.sampling import Sample, sample_round
 from ditto_desk.core.training.segments import Example
+from ditto_desk.core.training.trunk import Trunk, above
 
 # Edits taught before that an update replays: the newest ones. Each costs a sample and two scored texts per
 # update, so a profile taught hundreds of edits would otherwise update ever more slowly.
@@ -107,6 +108,7 @@ class TeachRun:
         c, report, training = self.config, self.report, self.training
         self.model, fingerprint = load_for_update(self.loaded.model, self.adapter_dir)
         with cancel_checkpoints(self.model, self.cancel), self.loaded.autocast():
+            trunk = Trunk.of(self.model, self.tokenizer.pad_token_id)  # as the version was learned: top layers only
             with report.timed(Phase.SAMPLE):
                 samples = sample_round(
                     self.model, self.tokenizer, training, self.round_counts(), c, 0, report, self.cancel
@@ -114,13 +116,13 @@ class TeachRun:
             pairs = self._pairs(samples, c.teach_steps * c.dpo_batch_size)
             batches = [pairs[i * c.dpo_batch_size : (i + 1) * c.dpo_batch_size] for i in range(c.teach_steps)]
             drafts = [Sample(self.n_demo_examples + k, 0, d, False) for k, d in enumerate(self.drafts)]
-            reference = ReferenceScores(self.model, fingerprint, self.tokenizer.pad_token_id, self.cancel)
+            reference = ReferenceScores(self.model, fingerprint, self.tokenizer.pad_token_id, self.cancel, trunk)
             with report.timed(Phase.REFERENCE):
                 report.clock.advance(reference.score(training, [*samples, *drafts]) * COST_SCORED_TOKEN)
             dataset = pairs_dataset(training.prompts, pairs, reference.token_logps, c.ld_alpha)
             steps_after = DpoSteps(self.model, c, report, UPDATE_KINDS, training.mean_length)
             dpo = DpoRounds(self.model, self.tokenizer, dataset, c, self.loaded.device, self.cancel)
-            with report.timed(Phase.DPO):
+            with report.timed(Phase.DPO), above(trunk, pair_sequences(training.prompts, pairs)):
                 dpo.train(dataset, c.teach_steps, steps_after.reporter(0, 0, batches))
         report.finish("Update finished")
         return self.model
