@@ -60,7 +60,7 @@ class Trunk:
         if start == 0:
             return None
         trunk = cls(model, start, pad_id)
-        return trunk if trunk._computes_as_full_depth(model) else None
+        return trunk if trunk._computes_as_full_depth() else None
 
     @property
     def tokens(self) -> int:
@@ -131,7 +131,7 @@ class Trunk:
             rows[row, : len(key)] = output.to(rows.dtype)
         return rows
 
-    def _computes_as_full_depth(self, model: Any) -> bool:
+    def _computes_as_full_depth(self) -> bool:
         """On a short text: the top layer's output with the trunk skipped is the model's own."""
         probe: Key = tuple(range(10, 26))
         last = self._decoder.layers[-1]
