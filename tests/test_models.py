@@ -115,3 +115,20 @@ def test_a_hub_model_in_the_local_cache_loads_without_the_network(tiny_model_dir
     )
     assert code == 0, out
     assert out.endswith("loaded someone/tiny-chat")
+
+
+def test_a_second_load_of_a_model_reuses_its_tokenizer_until_the_folder_changes(tiny_model_dir: Path, tmp_path) -> None:
+    # Parsing a tokenizer holds Python's lock: the window's learning job would freeze the window for it.
+    first = load_model(ModelSettings(model=str(tiny_model_dir), quantization="none"))
+    second = load_model(ModelSettings(model=str(tiny_model_dir), quantization="none"))
+    assert second.tokenizer is first.tokenizer and second.model is not first.model
+
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_model_dir, copy)
+    before = load_model(ModelSettings(model=str(copy), quantization="none")).tokenizer
+    config = copy / "tokenizer_config.json"
+    settings = json.loads(config.read_text())
+    settings["model_max_length"] = 77
+    config.write_text(json.dumps(settings))
+    after = load_model(ModelSettings(model=str(copy), quantization="none")).tokenizer
+    assert after is not before and after.model_max_length == 77

@@ -4,8 +4,11 @@ computes in it, full precision elsewhere) and the tokenizer, from wherever sourc
 from __future__ import annotations
 
 import contextlib
+import threading
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -125,26 +128,59 @@ def contiguous_lm_head_input(model: Any) -> None:
     model.get_output_embeddings().register_forward_pre_hook(make_contiguous)
 
 
+# Parsing tokenizer.json holds Python's lock for its whole length (0.1-0.2 s for the bundled model, more for a
+# larger vocabulary): in the window, where each learning loads its own model beside the one that writes, every
+# parse froze the window. One tokenizer per model and process serves every thread: the app only ever encodes
+# one text at a time without padding or truncation (it pads by hand), so nothing changes the tokenizer's state.
+_TOKENIZERS: OrderedDict[tuple[str, tuple[tuple[str, int, int], ...]], Any] = OrderedDict()
+_TOKENIZERS_KEPT = 2
+_TOKENIZERS_LOCK = threading.Lock()
+
+
+def _tokenizer_files(source: str) -> tuple[tuple[str, int, int], ...]:
+    """What the tokenizer is read from, by name, size and time: a folder changed on disk loads afresh."""
+    folder = Path(source)
+    if not folder.is_dir():
+        return ()
+    stats = ((f.name, f.stat()) for f in sorted(folder.iterdir()) if f.is_file() and f.suffix != ".safetensors")
+    return tuple((name, st.st_size, st.st_mtime_ns) for name, st in stats)
+
+
+def _shared_tokenizer(source: str, name: str) -> Any:
+    from transformers import AutoTokenizer
+
+    key = (source, _tokenizer_files(source))
+    with _TOKENIZERS_LOCK:
+        if key in _TOKENIZERS:
+            _TOKENIZERS.move_to_end(key)
+            return _TOKENIZERS[key]
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(source)
+        except Exception as exc:
+            raise ModelError(f"Could not load the tokenizer of {name}: {exc}") from exc
+        if not getattr(tokenizer, "chat_template", None):
+            raise ModelError(f"{name} has no chat template; pick an instruction-tuned (chat) model.")
+        end_answers_where_the_chat_format_does(tokenizer)
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token  # masks are built from lengths, so EOS is never lost to padding
+        _TOKENIZERS[key] = tokenizer
+        while len(_TOKENIZERS) > _TOKENIZERS_KEPT:
+            _TOKENIZERS.popitem(last=False)
+        return tokenizer
+
+
 def load_model(
     settings: ModelSettings, progress: ProgressCallback = ignore_progress, cancel: CancelToken | None = None
 ) -> LoadedModel:
     """Load the tokenizer and the model, quantized as asked where bitsandbytes can, else in full precision."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
     if settings.quantization not in QUANTIZATIONS:
         raise ModelError(f"Unknown quantization {settings.quantization!r}; choose {', '.join(QUANTIZATIONS)}.")
     device = detect_device(settings.device)
     source, name = resolve_model_source(settings.model, progress, cancel)
     progress(ProgressEvent(Phase.LOAD, f"Loading {name}…"))
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(source)
-    except Exception as exc:
-        raise ModelError(f"Could not load the tokenizer of {name}: {exc}") from exc
-    if not getattr(tokenizer, "chat_template", None):
-        raise ModelError(f"{name} has no chat template; pick an instruction-tuned (chat) model.")
-    end_answers_where_the_chat_format_does(tokenizer)
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token  # masks are built from lengths, so EOS is never lost to padding
+    tokenizer = _shared_tokenizer(source, name)
 
     quantization, note = settings.quantization, ""
     if quantization == "auto":
