@@ -156,6 +156,8 @@ def train(settings: ModelSettings, texts: str, config: TrainingConfig, adapter_d
         f"(measured in {measure_s:.1f} s: forward {speed.forward_flops / 1e9:.0f} GFLOP/s, "
         f"sampling {speed.decode_flops / 1e9:.0f} GFLOP/s); actual / estimate {total_s / before.seconds:.2f}"
     )
+    if machine.speed_note:
+        print(f"                      {machine.speed_note}")
     return run
 
 

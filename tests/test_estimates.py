@@ -27,7 +27,7 @@ from ditto_desk.core.planning.machine import Machine, Speed
 from ditto_desk.core.training.config import preset
 
 QUICK = preset("quick")
-# These 2 cores as bench_estimates.py measured them (forward and sampling FLOP/s).
+# Two CPU cores as the speed probe (planning/machine.py) measured them: forward and sampling FLOP/s.
 TWO_CORES = Speed(forward_flops=5.5e11, decode_flops=1.3e11)
 LAPTOP = Machine("cpu", 12 * GB, TWO_CORES)
 

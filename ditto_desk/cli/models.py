@@ -36,6 +36,8 @@ def run(args: argparse.Namespace, store: ProfileStore) -> int:
     rows = estimate_catalog(loaded, machine, config, texts)
     what = f"{len(texts)} texts of {args.profile}" if texts else "the 4 bundled sample texts"
     print(f"This computer: {machine.device}, {machine.free_bytes / GB:.1f} GB free, {loaded.quantization}.")
+    if machine.speed_note:
+        print(machine.speed_note)
     print(f"Learning with the {args.preset} preset from {what} would take:")
     for model, estimate in rows:
         licence = model.licence + (", gated" if model.gated else "")

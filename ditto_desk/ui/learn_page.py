@@ -183,7 +183,10 @@ class LearnPage(QWidget):
 
     def _estimate(self) -> str:
         run = self._run_estimate()
-        return f"\nOn this computer: {describe_estimate(run)}." if run else ""
+        if run is None:
+            return ""
+        note = self.model_host.machine.speed_note
+        return f"\nOn this computer: {describe_estimate(run)}." + (f" {note}" if note else "")
 
     def _enough_memory(self) -> bool:
         """True unless learning needs more memory than is free and the user chose not to try anyway."""

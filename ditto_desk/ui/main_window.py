@@ -239,7 +239,9 @@ class MainWindow(QMainWindow):
         if self.session.training:
             self.statusBar().showMessage("Settings can be changed once training has finished.", 6000)
             return
-        dialog = SettingsDialog(self.session.settings, self, self.catalog_estimates())
+        machine = self.model_host.machine
+        speed_note = machine.speed_note if machine is not None else ""
+        dialog = SettingsDialog(self.session.settings, self, self.catalog_estimates(), speed_note)
         if dialog.exec() != SettingsDialog.DialogCode.Accepted:
             return
         model_changed = dialog.apply()

@@ -71,6 +71,7 @@ class SettingsDialog(QDialog):
         settings: AppSettings,
         parent: QWidget | None = None,
         estimates: list[tuple[CatalogModel, Estimate]] | None = None,
+        speed_note: str = "",
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
@@ -103,6 +104,10 @@ class SettingsDialog(QDialog):
         recommended = QLabel("Recommended models (one you pick downloads once; a gated one needs its licence):")
         grid.addWidget(recommended, 1, 0, 1, 3)
         grid.addWidget(self.catalog, 2, 0, 1, 3)
+        self.speed_note = QLabel(speed_note)  # the times' caveat when the machine was busy as it was measured
+        self.speed_note.setWordWrap(True)
+        self.speed_note.setVisible(bool(speed_note))
+        grid.addWidget(self.speed_note, 5, 0, 1, 3)
         grid.addWidget(self.hub, 3, 0)
         grid.addWidget(self.hub_id, 3, 1, 1, 2)
         grid.addWidget(self.folder, 4, 0)
