@@ -157,6 +157,8 @@ def test_training_the_top_layers_only_is_estimated_faster_and_the_default_is_unc
     assert speed is not None
     full_s = training_seconds(BUNDLED_SHAPE, speed, QUICK, whole)
     top_s = training_seconds(BUNDLED_SHAPE, speed, top, workload(top, SAMPLE_TEXT_TOKENS))
-    assert 0.5 * full_s < top_s < 0.9 * full_s  # sampling, the output layer and the trunk itself remain
+    # Sampling, the output layer and the trunk itself remain: 0.63 and 0.66 of the time were measured on the
+    # samples with 10 layers on two machines (benchmarks/levers.md).
+    assert 0.55 * full_s < top_s < 0.75 * full_s
     full_bytes = training_memory(BUNDLED_SHAPE, "bf16", "cpu", QUICK, whole)
     assert training_memory(BUNDLED_SHAPE, "bf16", "cpu", top, workload(top, SAMPLE_TEXT_TOKENS)) <= full_bytes

@@ -42,17 +42,19 @@ _LOGIT_BYTES = 16.0
 _SFT_OVERHEAD_BYTES = int(0.28 * GB)  # the trainer, the optimizer, the LoRA
 _LATER_PHASES_BYTES = int(1.05 * GB)  # sampling's cache and DPO's trainer, pairs and allocator slack
 # What a token costs in each phase, in forward passes of the measured kind (machine.py: one big no-grad pass),
-# fitted on the quick preset's phases on 2 CPU cores with two models (benchmarks/models.md). A training step
-# runs one text at a time through autograd, the LoRA and the loss; scoring goes 256 positions at a time. DPO
-# also pays per entry of the vocabulary, apart from the arithmetic: its log-softmax in fp32 over chosen and
-# rejected, and its gradient. Gemma's 262k-entry vocabulary made its DPO 16.6 passes a token, against 7.5 for
-# SmolLM2's 49k. Sampling, with the adapter merged and the token drawn from the top-k only (models/decoding.py),
-# runs near the measured greedy rate: 1.21, 1.04 and 0.85 of it on the three runs of benchmarks/models.md.
+# fitted on the quick preset's phases on 2 CPU cores (benchmarks/models.md). A training step runs one text at
+# a time through autograd, the LoRA and the loss; scoring goes 256 positions at a time. A DPO step's layers and
+# its output layer are counted apart: trl scores the responses' positions only, but the output layer's log-softmax
+# in fp32, for chosen and rejected, and its gradient cost many times its matmul. Fitted on SmolLM2-135M and
+# Qwen2.5-0.5B each trained on all its layers and on its top third (the layers' share is what the frozen trunk
+# removes): predicted full/top-third ratios 1.71 and 1.56 where 1.77 and 1.50 were measured. Sampling, with the
+# adapter merged and the token drawn from the top-k only (models/decoding.py), runs near the measured greedy
+# rate: 1.21, 1.04 and 0.85 of it on the three runs of benchmarks/models.md.
 _SFT_PASSES = 4.6
 _SCORE_PASSES = 2.1
-_DPO_PASSES = 1.1
+_DPO_PASSES = 3.9  # of the trained layers
 _CHECKPOINT_PASSES = 1.0  # the forward run again in the backward pass
-_DPO_FLOPS_PER_VOCAB_ENTRY = 29_700
+_DPO_OUTPUT_PASSES = 11.0  # of the output layer's matmul
 _DECODE_PASSES = 1.05  # of the measured greedy rate
 # Segments shorter than this would cut most paragraphs apart (training/segments.py splits at paragraph ends).
 _MIN_SEGMENT_TOKENS = 96
@@ -158,7 +160,7 @@ def training_seconds(shape: ModelShape, speed: Speed, config: TrainingConfig, lo
     flops = 2.0 * (above * shape.layer_params + shape.vocab * shape.hidden)
     trunk = 2.0 * (shape.layers - above) * shape.layer_params * load.distinct_tokens
     dpo_passes = _DPO_PASSES + (_CHECKPOINT_PASSES if config.dpo_gradient_checkpointing else 0)
-    dpo = dpo_passes * flops + _DPO_FLOPS_PER_VOCAB_ENTRY * shape.vocab
+    dpo = dpo_passes * 2.0 * above * shape.layer_params + _DPO_OUTPUT_PASSES * 2.0 * shape.vocab * shape.hidden
     training = (load.train_tokens * _SFT_PASSES + load.scored_tokens * _SCORE_PASSES) * flops + load.dpo_tokens * dpo
     training += trunk
     sampling = load.decode_row_steps * _DECODE_PASSES * shape.flops_per_token
