@@ -132,7 +132,7 @@ def test_remove_and_guidance(make_window, samples, qtbot) -> None:
     many = [Demonstration(f"{WORDS} number {i}", f"Write a note {i}") for i in range(11)]
     assert "works best with under 10" in guidance(many)[0]
     assert flag(Demonstration("too short to learn much from")) is not None
-    assert flag(Demonstration(" ".join(["word"] * 500))).startswith("Long")
+    assert flag(Demonstration(" ".join(["word"] * 500))).startswith("Long (500 words): learnt whole")
     assert not ready_to_learn([Demonstration(WORDS), Demonstration("")])
 
 

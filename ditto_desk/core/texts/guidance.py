@@ -10,7 +10,7 @@ from ditto_desk.core.texts.demonstration import Demonstration
 MIN_DEMOS = 2
 BEST_MAX_DEMOS = 10
 SHORT_WORDS = 30
-LONG_WORDS = 400  # about the 384-token window the quick preset trains on, prompt included
+LONG_WORDS = 400  # past the 384-token window the quick preset trains on: learnt in segments
 
 
 def flag(demo: Demonstration) -> str | None:
@@ -21,7 +21,7 @@ def flag(demo: Demonstration) -> str | None:
     if words < SHORT_WORDS:
         return f"Short ({words} words): the model learns more from a whole email or post."
     if words > LONG_WORDS:
-        return f"Long ({words} words): training reads only about the first 250 words of it."
+        return f"Long ({words} words): learnt whole, in parts, which makes learning take longer."
     return None
 
 
