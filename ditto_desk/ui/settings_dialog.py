@@ -107,12 +107,12 @@ class SettingsDialog(QDialog):
         self.speed_note = QLabel(speed_note)  # the times' caveat when the machine was busy as it was measured
         self.speed_note.setWordWrap(True)
         self.speed_note.setVisible(bool(speed_note))
-        grid.addWidget(self.speed_note, 5, 0, 1, 3)
-        grid.addWidget(self.hub, 3, 0)
-        grid.addWidget(self.hub_id, 3, 1, 1, 2)
-        grid.addWidget(self.folder, 4, 0)
-        grid.addWidget(self.folder_path, 4, 1)
-        grid.addLayout(browse_row, 4, 2)
+        grid.addWidget(self.speed_note, 3, 0, 1, 3)
+        grid.addWidget(self.hub, 4, 0)
+        grid.addWidget(self.hub_id, 4, 1, 1, 2)
+        grid.addWidget(self.folder, 5, 0)
+        grid.addWidget(self.folder_path, 5, 1)
+        grid.addLayout(browse_row, 5, 2)
         layout.addWidget(model_box)
 
         form = QFormLayout()

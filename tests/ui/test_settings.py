@@ -134,6 +134,15 @@ def test_the_model_picker_shows_what_each_model_would_take_here(
     assert dialog.hub.isChecked() and dialog.chosen_model() == CATALOG[3].repo_id
     assert dialog.problem() is None
 
+    # Measured on a busy machine, the times say so, on the Learn page and beside the picker.
+    busy = "Other programs are using this computer: the times are for when it is idle, as measured earlier."
+    window.model_host.machine = dataclasses.replace(window.model_host.machine, speed_note=busy)
+    window.learn.refresh()
+    assert busy in window.learn.preset_label.text()
+    noted = SettingsDialog(window.session.settings, window, rows, busy)
+    qtbot.addWidget(noted)
+    assert noted.speed_note.text() == busy and not noted.speed_note.isHidden()
+
     # Learning a model that needs more memory than is free asks first; "No" starts nothing.
     window.model_host.machine = dataclasses.replace(window.model_host.machine, free_bytes=10**6)
     asked: list[str] = []

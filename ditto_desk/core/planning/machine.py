@@ -6,7 +6,7 @@ measurement with the bundled model prices every model in the picker. torch is im
 measure, not here: the window reads the estimates before a model is loaded.
 
 A measurement taken while other programs keep the cores busy would price every run as if they always would
-(an estimate of 11 min for a run of 2.3 min): while measuring, the load of other programs is measured too. A
+(several times too long once they stop): while measuring, the load of other programs is measured too. A
 measurement on an idle machine is kept; on a busy one the kept one is used instead, and the estimate says so.
 """
 
@@ -176,10 +176,10 @@ def _kept_speed(key: str) -> Speed | None:
 
 
 def _keep_speed(key: str, speed: Speed) -> None:
-    kept = _kept_speeds()
+    kept, path = _kept_speeds(), _speed_file()
     kept[key] = asdict(speed)
     try:
-        _speed_file().parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(_speed_file(), kept)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(path, kept)
     except OSError:
         pass  # a cache: the estimate stands without it (a full disk or a read-only cache folder)
