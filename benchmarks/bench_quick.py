@@ -208,6 +208,8 @@ def compose(settings: ModelSettings, adapter_dir: Path) -> None:
     print("\n== compose, streamed with the learned adapter ==")
     print(f"first token           {first:7.2f} s  (target <= 1.5 s)")
     print(f"speed                 {n_tokens / gen_s:7.1f} tokens/s over {n_tokens} tokens (target >= 15)")
+    print(f"the draft ({REQUEST!r}):")  # what a person reads, beside the speed
+    print("".join(pieces).strip())
 
 
 def main() -> int:
