@@ -27,7 +27,7 @@ from ditto_desk.core.progress import CancelToken, Phase, ProgressCallback, Progr
 @dataclass
 class LoadedModel:
     model: Any  # a transformers PreTrainedModel
-    tokenizer: Any
+    tokenizer: Any  # shared with every model loaded from the same source in this process: never change it
     name: str
     device: str
     quantization: str  # what was actually used
