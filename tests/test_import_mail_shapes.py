@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from ditto_desk.core.importing.files import import_paths
+from ditto_desk.core.texts.demonstration import Demonstration
 
 MINE_1 = "Yes, Thursday works for the whole team, and I will tell the client this afternoon."
 MINE_2 = "The docs are done too; I read them through twice last night and fixed the links."
@@ -230,3 +231,99 @@ def test_a_reply_that_is_only_a_quote_is_still_refused(tmp_path: Path) -> None:
     )
     [refusal] = import_paths([path]).refused
     assert refusal.reason == "nothing left after removing quoted replies and the signature"
+
+
+# What each shape answers: the other person's paragraphs in the order they stood, whose they are, and whether they
+# stood below the answer (top-posted). Forwards answer nothing: what they pass on is not replied to.
+ANSWERED: dict[str, tuple[list[str], str, bool]] = {
+    "gmail inline, plain and HTML": ([THEIRS_1, THEIRS_2], "Bob Jones", False),
+    "gmail inline, HTML only": ([THEIRS_1, THEIRS_2, THEIRS_3], "Bob Jones", False),
+    "gmail top-posted, HTML only, signature by class": ([THEIRS_1], "Bob Jones", True),
+    "gmail forward": ([], "", False),
+    "gmail in German, top-posted": ([THEIRS_1], "Bob Jones", True),
+    "gmail in French, top-posted": ([THEIRS_1], "Bob Jones", True),
+    "outlook desktop, rule and header block": ([THEIRS_1], "Bob Jones", True),
+    "outlook, header block without a rule": ([THEIRS_1], "Bob Jones", True),
+    "outlook, original message": ([THEIRS_2], "Bob Jones", True),
+    "outlook web, HTML only": ([THEIRS_1], "Bob Jones", True),
+    "outlook for iOS footer": ([], "", False),
+    "apple mail, bottom-posted from the phone": ([THEIRS_1], "Bob Jones", False),
+    "apple mail, inline, HTML": ([THEIRS_1, THEIRS_2], "Bob Jones", False),
+    "apple mail forward": ([], "", False),
+    "thunderbird inline with signature": ([THEIRS_1, THEIRS_2], "Bob Jones", False),
+    "thunderbird inline, HTML": ([THEIRS_1, THEIRS_2], "Bob Jones", False),
+    "thunderbird forward": ([], "", False),
+    "mutt inline, old attribution": ([THEIRS_1, THEIRS_2], "Bob Jones", False),
+    "mutt inline, on-wrote attribution": ([THEIRS_1, THEIRS_2], "Bob Jones", False),
+    "bottom quote tail": ([THEIRS_1, THEIRS_2], "", True),
+    "no quote, signature": ([], "", False),
+}
+
+
+def imported(tmp_path: Path, data: bytes, name: str = "mail.eml") -> Demonstration:
+    path = tmp_path / name
+    path.write_bytes(data)
+    result = import_paths([path])
+    assert result.refused == [], result.refused[0].reason
+    return result.demonstrations[0]
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_real_client_shapes_keep_the_message_they_answer_apart(tmp_path: Path, shape: str) -> None:
+    demo = imported(tmp_path, SHAPES[shape][0])
+    pieces, sender, below = ANSWERED[shape]
+    assert [piece for piece in (THEIRS_1, THEIRS_2, THEIRS_3) if piece in demo.context] == pieces
+    assert [demo.context.index(piece) for piece in pieces] == sorted(demo.context.index(piece) for piece in pieces)
+    assert (demo.context_sender, demo.context_below) == (sender, below)
+    for mine in (MINE_1, MINE_2, MINE_3):
+        assert mine not in demo.context
+    assert "wrote" not in demo.context and "From:" not in demo.context and "Ann Smith" not in demo.context
+    assert demo.prompt == "Write an email about: Release on Thursday"  # a reply keeps today's request
+
+
+# MH and exmh, as one real author's replies read: the answered message's headers, indented, above "  | " quotes.
+MH_REPLY = (
+    "    Date:        Thu, 22 Aug 2002 10:04:06 -0500\n"
+    "    From:        Chris Garrigues <cwg-dated-1030460647.7351a3@DeepEddy.Com>\n"
+    "    Message-ID:  <1030028647.6462.TMDA@deepeddy.vircio.com>\n\n"
+    "  | hmmm, I assume you're going to report this to the nmh folks?\n\n"
+    "Yes, I will, sometime, after I look at the nmh sources and see what\nthey have managed to break, and why.\n\n"
+    "  | And the patch?\n\n"
+    "Patch follows, it is trivial, so I'd suggest including it.\n\nkre\n\n"
+    "_______________________________________________\nExmh-workers mailing list\nExmh-workers@redhat.com\n"
+)
+
+
+def test_an_mh_reply_under_a_header_block_keeps_the_quote_and_drops_the_headers(tmp_path: Path) -> None:
+    demo = imported(tmp_path, message(MH_REPLY))
+    assert demo.text == (
+        "Yes, I will, sometime, after I look at the nmh sources and see what\nthey have managed to break, and why."
+        "\n\nPatch follows, it is trivial, so I'd suggest including it.\n\nkre"
+    )
+    assert demo.context == "hmmm, I assume you're going to report this to the nmh folks?\n\nAnd the patch?"
+    assert (demo.context_sender, demo.context_below) == ("Chris Garrigues", False)
+
+
+def test_a_pipe_is_a_quote_only_below_a_header_block(tmp_path: Path) -> None:
+    text = f"{MINE_1}\n\n  | cat log | grep error\n\n{MINE_2}"
+    demo = imported(tmp_path, message(text))
+    assert demo.text == text and demo.context == ""
+
+
+def test_deeper_quotes_and_the_answered_messages_signature_stay_out(tmp_path: Path) -> None:
+    body = f"Bob wrote:\n> {THEIRS_1}\n> Carol wrote:\n> > {THEIRS_3}\n> -- \n> Bob, Release Team\n\n{MINE_1}\n"
+    demo = imported(tmp_path, message(body))
+    assert (demo.text, demo.context, demo.context_sender) == (MINE_1, THEIRS_1, "Bob")
+
+
+def test_a_plain_text_answers_nothing(tmp_path: Path) -> None:
+    demo = imported(tmp_path, f"{MINE_1}\n\n> a quoted line in a note\n".encode(), name="note.txt")
+    assert demo.context == "" and "> a quoted line" in demo.text  # a text file is taken as written
+
+
+def test_a_long_answered_message_keeps_the_part_nearest_the_answer(tmp_path: Path) -> None:
+    far, near = "far " * 2_000, "the question right above the answer"
+    demo = imported(tmp_path, message(f"Bob wrote:\n> {far}\n>\n> {near}\n\n{MINE_1}\n"))
+    assert demo.context.endswith(near) and demo.context.startswith("… ") and len(demo.context) <= 4_002
+    demo = imported(tmp_path, message(f"{MINE_1}\n\n-----Original Message-----\nFrom: Bob\n\n{near}\n\n{far}\n"))
+    assert demo.context.startswith(near) and demo.context.endswith(" …") and demo.context_below

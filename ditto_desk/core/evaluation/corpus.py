@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ditto_desk.core.errors import InputError, UsageError
@@ -27,8 +27,9 @@ class AuthorSplit:
     held_out: tuple[Demonstration, ...]
 
 
-def load_corpus(folder: Path) -> tuple[dict[str, list[Demonstration]], list[Refusal]]:
-    """Every author's texts (any format import_paths reads), authors sorted by folder name."""
+def load_corpus(folder: Path, replies: bool = False) -> tuple[dict[str, list[Demonstration]], list[Refusal]]:
+    """Every author's texts (any format import_paths reads), authors sorted by folder name. Without ``replies``
+    the messages the texts answer are dropped: every method is asked the requests of texts without them."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder} is not a folder: give a folder with one subfolder per author")
@@ -37,7 +38,11 @@ def load_corpus(folder: Path) -> tuple[dict[str, list[Demonstration]], list[Refu
     for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
         result = import_paths([sub])
         refused += result.refused
-        unique, _ = split_new([], result.demonstrations)
+        texts = [
+            d if replies else replace(d, context="", context_sender="", context_below=False)
+            for d in result.demonstrations
+        ]
+        unique, _ = split_new([], texts)
         if unique:
             authors[sub.name] = unique
     if len(authors) < 2:

@@ -1,4 +1,4 @@
-"""The sender's own words and the subject of an .eml file.
+"""The sender's own words, the message they answer and the subject of an .eml file.
 
 The stdlib parser reads the message, with the compat32 policy: policy.default parses every header it
 touches with email._header_value_parser, at some 20 µs a byte (a 16 KB Content-Type took 0.3 s, a 1 MB
@@ -24,7 +24,7 @@ from typing import cast
 from ditto_desk.core.errors import Refused
 from ditto_desk.core.importing.decoding import decode_text
 from ditto_desk.core.importing.html import html_to_text
-from ditto_desk.core.texts.mail import strip_quotes_and_signature
+from ditto_desk.core.texts.mail import Reply, split_reply
 
 # The parser's time is about 0.1 µs per line per enclosing part; these two bound it to some 0.5 s.
 # A 10 MB email with attachments has some 135,000 lines (base64 lines are 76 characters long).
@@ -50,8 +50,8 @@ _NOT_MAIL_CHARSETS = frozenset({"punycode", "idna", "unicode-escape", "raw-unico
 _NO_TEXT = "no text found in this email; export it again as .eml, or paste the text"
 
 
-def eml_text(data: bytes) -> tuple[str, str | None]:
-    """The sender's own words in an email (quotes and signature removed), and its subject."""
+def eml_reply(data: bytes) -> tuple[Reply, str | None]:
+    """An email's body taken apart (the sender's own words, and the message they answer), and its subject."""
     _check_shape(data)
     message = email.message_from_bytes(data, policy=policy.compat32)
     body = _find_body(message)
@@ -63,10 +63,10 @@ def eml_text(data: bytes) -> tuple[str, str | None]:
     text = _decode_part(payload, body.get_content_charset())
     if body.get_content_subtype() == "html":
         text = html_to_text(text, mark_quotes=True)
-    own = strip_quotes_and_signature(text.replace("\r\n", "\n").replace("\r", "\n"))
-    if not own.strip():
+    reply = split_reply(text.replace("\r\n", "\n").replace("\r", "\n"))
+    if not reply.own.strip():
         raise Refused("nothing left after removing quoted replies and the signature")
-    return own, _subject(message)
+    return reply, _subject(message)
 
 
 def _check_shape(data: bytes) -> None:

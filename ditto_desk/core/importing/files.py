@@ -2,7 +2,7 @@
 
 Every input ends as either one Demonstration or one Refusal with a reason the user can act on; one
 bad file never stops the others. Pure Python, no Qt. Each format's text comes from a module of its own
-(html_text, eml_text, docx_text; text_decoding for bytes), each bounded in time and memory by limits of
+(html_text, eml_reply, docx_text; text_decoding for bytes), each bounded in time and memory by limits of
 its own on top of the file sizes here: benchmarks/bench_import_adversarial.py measures them.
 """
 
@@ -18,12 +18,14 @@ from ditto_desk.core.errors import Refused as _Refused
 from ditto_desk.core.importing.cleaning import drop_controls, looks_binary, strip_terminal_codes
 from ditto_desk.core.importing.decoding import decode_text
 from ditto_desk.core.importing.docx import docx_text
-from ditto_desk.core.importing.eml import eml_text
+from ditto_desk.core.importing.eml import eml_reply
 from ditto_desk.core.importing.html import html_to_text
 from ditto_desk.core.importing.reasons import BINARY, SUPPORTED, too_large
 from ditto_desk.core.progress import CancelToken, Phase, ProgressCallback, ProgressEvent, ignore_progress
 from ditto_desk.core.texts.demonstration import Demonstration
+from ditto_desk.core.texts.mail import Reply
 from ditto_desk.core.texts.prompts import derive_prompt
+from ditto_desk.core.texts.replies import MAX_CONTEXT_CHARS, nearest_chars
 
 # Plain-text files: a demonstration is an email or a post, so 1 MB is already far more than enough.
 MAX_FILE_BYTES = 1_000_000
@@ -177,17 +179,19 @@ def _import_file(path: Path) -> Demonstration:
         raise _Refused("empty file")
 
     subject: str | None = None
+    reply: Reply | None = None
     if suffix == ".docx":
         text = docx_text(path)
     else:
         data = _read(path, limit)
         if suffix == ".eml":
-            text, subject = eml_text(data)
+            reply, subject = eml_reply(data)
+            text = reply.own
         elif suffix in HTML_SUFFIXES:
             text = html_to_text(decode_text(data))
         else:
             text = decode_text(data)
-    return _demonstration(text, str(path), subject=subject)
+    return _demonstration(text, str(path), subject=subject, reply=reply)
 
 
 def _read(path: Path, limit: int) -> bytes:
@@ -204,9 +208,13 @@ def _read(path: Path, limit: int) -> bytes:
 
 
 def _demonstration(
-    text: str, source: str, subject: str | None = None, empty_reason: str = "contains no text"
+    text: str,
+    source: str,
+    subject: str | None = None,
+    empty_reason: str = "contains no text",
+    reply: Reply | None = None,
 ) -> Demonstration:
-    """Check and clean extracted text, and wrap it with its derived prompt."""
+    """Check and clean extracted text, and wrap it with its derived prompt and the message it replies to."""
     # Coloured terminal or log output: the escape codes go, the words stay.
     text = strip_terminal_codes(text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", ""))
     if not text.strip():
@@ -226,7 +234,14 @@ def _demonstration(
             f"too short to learn from ({words} word{'' if words == 1 else 's'}); "
             f"use a whole email or post of at least {MIN_WORDS} words"
         )
-    return Demonstration(text=text, prompt=derive_prompt(text, subject=subject), source=source)
+    demo = Demonstration(text=text, prompt=derive_prompt(text, subject=subject), source=source)
+    if reply is None:
+        return demo
+    context = drop_controls(strip_terminal_codes(reply.quoted)).strip()
+    if context and not looks_binary(context):
+        demo.context = nearest_chars(context, MAX_CONTEXT_CHARS, from_start=reply.quoted_below)
+        demo.context_sender, demo.context_below = reply.sender, reply.quoted_below
+    return demo
 
 
 def _os_reason(error: OSError) -> str:

@@ -1,4 +1,5 @@
-"""The demonstration: one text the user wrote, and the request (prompt) it answers."""
+"""The demonstration: one text the user wrote, the request (prompt) it answers and, for a reply, the message it
+replies to."""
 
 from __future__ import annotations
 
@@ -14,13 +15,18 @@ class Demonstration:
     """A text the user wrote and the prompt it answers.
 
     ``id`` keeps two demonstrations with the same prompt (or even the same text) apart everywhere:
-    samples and preference pairs are keyed by it, never by the prompt string.
+    samples and preference pairs are keyed by it, never by the prompt string. ``context`` is the message the text
+    replies to ("" for a text that answers none), ``context_sender`` who wrote it, ``context_below`` that it stood
+    below the text (a top-posted reply). Profiles saved before replies have none of the three.
     """
 
     text: str
     prompt: str = ""
     source: str = "pasted"
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    context: str = ""
+    context_sender: str = ""
+    context_below: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -34,6 +40,9 @@ class Demonstration:
             prompt=str(data.get("prompt") or ""),
             source=str(data.get("source") or "pasted"),
             id=str(data.get("id") or uuid.uuid4().hex[:12]),
+            context=str(data.get("context") or ""),
+            context_sender=str(data.get("context_sender") or ""),
+            context_below=data.get("context_below") is True,
         )
 
 

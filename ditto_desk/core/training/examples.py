@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ditto_desk.core.texts.demonstration import Demonstration
-from ditto_desk.core.texts.prompts import derive_prompt
+from ditto_desk.core.texts.replies import demonstration_request
 from ditto_desk.core.training.config import TrainingConfig
 from ditto_desk.core.training.segments import Example, encode_demonstrations
 
@@ -30,8 +30,9 @@ class TrainingSet:
     def of_demonstrations(
         cls, tokenizer: Any, demonstrations: Sequence[Demonstration], config: TrainingConfig
     ) -> TrainingSet:
-        """Every demonstration in segments (segments.py), each sample capped by its own text's length."""
-        requests = [d.prompt.strip() or derive_prompt(d.text) for d in demonstrations]
+        """Every demonstration in segments (segments.py), each sample capped by its own text's length; a reply's
+        segments all answer its request with the message it replies to."""
+        requests = [demonstration_request(tokenizer, d) for d in demonstrations]
         texts = [d.text for d in demonstrations]
         training = cls(len(demonstrations))
         for example in encode_demonstrations(tokenizer, requests, texts, config.segment_tokens, config.max_length):
