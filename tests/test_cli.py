@@ -192,3 +192,47 @@ def test_the_launcher_opens_the_window_only_when_no_command_is_asked_for() -> No
     assert not wants_window(["train", "--samples"]) and not wants_window(["--profiles-dir", "x", "profiles", "list"])
     assert not wants_window(["--self-test"]) and not wants_window(["--help"])
     assert not wants_window(["trian"])  # a mistyped command: the command line says which commands there are
+
+
+REPLY_EML = """From: Ann Smith <ann@example.com>
+To: Bob Jones <bob@example.com>
+Subject: Re: {subject}
+Content-Type: text/plain; charset=utf-8
+
+On Tue, 4 Mar 2025 at 09:12, Bob Jones <bob@example.com> wrote:
+> {question}
+
+{answer}
+
+-- 
+Ann
+"""
+
+
+def test_a_reply_profile_trains_and_writes_a_reply_to_an_email(tiny_model_dir: Path, tmp_path: Path, capsys) -> None:
+    texts = [
+        ("Release", "Can we still ship on Thursday?", "Yes, Thursday works, and I will tell the client today."),
+        ("Retro", "Shall we move the retro to Monday?", "Monday at ten is fine by me, as long as it stays short."),
+    ]
+    paths = []
+    for n, (subject, question, answer) in enumerate(texts):
+        paths.append(tmp_path / f"reply{n}.eml")
+        paths[-1].write_text(REPLY_EML.format(subject=subject, question=question, answer=answer), encoding="utf-8")
+    model = ["--model", str(tiny_model_dir), "--quantization", "none"]
+    tiny = ["--set", "sft_max_steps=1", "--set", "dpo_steps=1", "--set", "n_samples=2", "--set", "max_new_tokens=6"]
+    assert main(["train", "--profile", "me", *map(str, paths), *model, *tiny]) == EXIT_OK
+    demos = ProfileStore().load("me").demonstrations
+    assert [(d.context, d.context_sender) for d in demos] == [(q, "Bob Jones") for _, q, _ in texts]
+    capsys.readouterr()
+
+    incoming = tmp_path / "incoming.eml"
+    incoming.write_text(
+        "From: Carol <carol@example.com>\nSubject: Budget\n\nCan you send the budget before May?\n", encoding="utf-8"
+    )
+    write = ["write", "--profile", "me", "--max-new-tokens", "5", *model]
+    assert main([*write, "--reply-to", str(incoming), "yes, but not before May"]) == EXIT_OK
+    assert capsys.readouterr().out.strip()
+    assert main([*write, "--reply-to", str(incoming)]) == EXIT_OK  # what to say is optional in a reply
+    assert main([*write, "--reply-to", str(tmp_path / "missing.eml")]) == EXIT_BAD_INPUT
+    assert "missing.eml" in capsys.readouterr().err
+    assert main(write) == EXIT_USAGE  # neither a request nor an email to answer

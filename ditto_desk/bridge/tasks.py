@@ -13,10 +13,11 @@ from contextlib import closing, contextmanager
 from typing import Any
 
 from ditto_desk.core.app_settings import AUTO_LENGTH
+from ditto_desk.core.importing.files import IncomingMessage
 from ditto_desk.core.profiles.profile import Profile
 from ditto_desk.core.profiles.store import ProfileStore
 from ditto_desk.core.progress import CancelToken, JobFn, Phase, ProgressCallback, ProgressEvent
-from ditto_desk.core.texts.prompts import as_request
+from ditto_desk.core.texts.replies import compose_request
 from ditto_desk.core.training.config import TrainingConfig
 
 
@@ -97,10 +98,14 @@ def teach(store: ProfileStore, profile: str, model_json: dict[str, str], config:
     return job
 
 
-def model_request(profile: Profile | None, typed: str) -> str:
-    """The request the model is given for what the user typed (worded like the profile's training prompts).
-    A draft answers this request, so an edit of that draft is kept with it, not with the typed words."""
-    return as_request(typed, [d.prompt for d in profile.demonstrations] if profile is not None else [])
+def model_request(writer: Any, profile: Profile | None, typed: str, message: IncomingMessage | None = None) -> str:
+    """The request the model is given for what the user typed (worded like the profile's training prompts), after
+    the message being answered, if any. A draft answers this request, so an edit of that draft is kept with it,
+    not with the typed words."""
+    prompts = [d.prompt for d in profile.demonstrations] if profile is not None else []
+    if message is None:
+        return compose_request(writer.loaded.tokenizer, typed, prompts)
+    return compose_request(writer.loaded.tokenizer, typed, prompts, message.text, message.sender, message.subject)
 
 
 def write(
@@ -111,10 +116,10 @@ def write(
     temperature: float,
     compare: bool,
 ) -> Callable[[ProgressCallback, CancelToken], Iterator[tuple[str, str]]]:
-    """Stream a draft as ("styled", piece) items, then, if ``compare``, the base model's as ("base", piece).
-    ``length`` caps the draft's tokens; AUTO_LENGTH takes the cap from the profile's texts."""
+    """Stream a draft for the model's ``request`` (:func:`model_request`) as ("styled", piece) items, then, if
+    ``compare``, the base model's as ("base", piece). ``length`` caps the draft's tokens; AUTO_LENGTH takes the
+    cap from the profile's texts."""
     adapter_dir = profile.active_adapter_dir if profile is not None else None
-    request = model_request(profile, request)
     texts = [d.text for d in profile.demonstrations] if profile is not None else []
 
     def job(progress: ProgressCallback, cancel: CancelToken) -> Iterator[tuple[str, str]]:

@@ -4,16 +4,30 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from ditto_desk.cli.arguments import add_model_args, model_settings, non_negative, positive
 from ditto_desk.cli.exit_codes import EXIT_OK
+from ditto_desk.core.errors import InputError, Refused, UsageError
 from ditto_desk.core.profiles.store import ProfileStore
 
 
 def add_parser(sub: Any) -> None:
     write = sub.add_parser("write", help="write a text in a profile's style")
-    write.add_argument("request", help="what to write, e.g. 'An email to the team about Friday'")
+    write.add_argument(
+        "request",
+        nargs="?",
+        default="",
+        help="what to write, e.g. 'An email to the team about Friday'; with --reply-to, what the reply says "
+        "(optional), e.g. 'yes, but not before May'",
+    )
+    write.add_argument(
+        "--reply-to",
+        type=Path,
+        metavar="FILE",
+        help="the email you are answering (.eml, .txt or any format the importer reads): the draft replies to it",
+    )
     write.add_argument("--profile", default="default")
     write.add_argument("--base", action="store_true", help="use the base model, without the learned style")
     write.add_argument("--compare", action="store_true", help="also write the base model's answer")
@@ -26,10 +40,19 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, store: ProfileStore) -> int:
+    from ditto_desk.core.importing.files import IncomingMessage, read_message
     from ditto_desk.core.models.loading import load_model
-    from ditto_desk.core.texts.prompts import as_request
+    from ditto_desk.core.texts.replies import compose_request
     from ditto_desk.core.writing.writer import WriteOptions, Writer
 
+    if not args.request.strip() and args.reply_to is None:
+        raise UsageError("Say what to write, or give the email you are answering with --reply-to FILE.")
+    message = IncomingMessage("")
+    if args.reply_to is not None:
+        try:
+            message = read_message(args.reply_to)
+        except Refused as exc:
+            raise InputError(f"{args.reply_to}: {exc}") from exc
     profile = store.load(args.profile)
     writer = Writer(load_model(model_settings(args)))
     if not args.base:
@@ -39,7 +62,10 @@ def run(args: argparse.Namespace, store: ProfileStore) -> int:
             writer.use_adapter(profile.active_adapter_dir)
     bounds = writer.length_for([d.text for d in profile.demonstrations], args.max_new_tokens)
     options = WriteOptions.within(bounds, args.temperature, seed=args.seed)
-    request = as_request(args.request, [d.prompt for d in profile.demonstrations])
+    prompts = [d.prompt for d in profile.demonstrations]
+    request = compose_request(
+        writer.loaded.tokenizer, args.request, prompts, message.text, message.sender, message.subject
+    )
     runs = [("learned style", writer.has_adapter and not args.base)]
     if args.compare:
         runs.append(("base model", False))

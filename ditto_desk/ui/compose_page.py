@@ -1,4 +1,5 @@
-"""Step 3: compose. A request, a draft streamed piece by piece in the learned style, Stop, Write again,
+"""Step 3: compose. The email being answered (optional), a request, a draft streamed piece by piece in the
+learned style, Stop, Write again,
 Copy, and optionally the base model's answer beside it. Under the draft, the teach bar (teach_bar.py):
 correct the draft in place and teach the style with the edit."""
 
@@ -24,11 +25,15 @@ from PySide6.QtWidgets import (
 from ditto_desk.bridge import tasks
 from ditto_desk.bridge.workers import Job
 from ditto_desk.core.app_settings import AUTO_LENGTH, MAX_TEMPERATURE, MIN_TEMPERATURE
+from ditto_desk.core.errors import Refused
 from ditto_desk.core.writing.length import MAX_NEW_TOKENS, ROOM
 from ditto_desk.ui.model_host import FAILED, LOADING, ModelHost
+from ditto_desk.ui.reply_box import ReplyBox
 from ditto_desk.ui.session import Session
 from ditto_desk.ui.teach_bar import TeachBar
 
+REQUEST_EXAMPLE = "e.g. An email to the team moving Friday's retro to Monday at 10"
+REPLY_EXAMPLE = "e.g. yes, but not before May"
 DONE = "Done. Edit the draft, write again, or copy it."
 DONE_LEARNED = "Done. Correct the draft and press Teach to teach your style, write again, or copy it."
 
@@ -59,10 +64,19 @@ class ComposePage(QWidget):
         self.notice.setMargin(6)
         layout.addWidget(self.notice)
 
-        layout.addWidget(QLabel("What should I write?"))
+        reply_label = QLabel("&Replying to:")
+        self.reply_to = ReplyBox()
+        self.reply_to.setMaximumHeight(96)
+        self.reply_to.textChanged.connect(self._update_buttons)
+        self.reply_to.refused.connect(self._say)
+        reply_label.setBuddy(self.reply_to)
+        layout.addWidget(reply_label)
+        layout.addWidget(self.reply_to)
+        self.request_label = QLabel("What should I write?")
+        layout.addWidget(self.request_label)
         self.request = QPlainTextEdit()
         self.request.setObjectName("request")
-        self.request.setPlaceholderText("e.g. An email to the team moving Friday's retro to Monday at 10")
+        self.request.setPlaceholderText(REQUEST_EXAMPLE)
         self.request.setTabChangesFocus(True)
         self.request.setMaximumHeight(72)
         self.request.textChanged.connect(self._update_buttons)
@@ -117,7 +131,7 @@ class ComposePage(QWidget):
         self.styled_box, self.output = self._output_box("In your style", "draft")
         self.base_box, self.base_output = self._output_box("Base model, without your style", "baseDraft")
         self.teach_bar = TeachBar(self.session, self.output)
-        self.teach_bar.message.connect(self._teach_message)
+        self.teach_bar.message.connect(self._say)
         self.teach_bar.teach_requested.connect(self.teach_requested)
         self.styled_box.layout().addWidget(self.teach_bar)
         self.splitter.addWidget(self.styled_box)
@@ -161,7 +175,11 @@ class ComposePage(QWidget):
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        ready = self.model_host.writer is not None and bool(self.request.toPlainText().strip())
+        replying = bool(self.reply_to.toPlainText().strip())
+        self.request_label.setText("What should the reply say? (optional)" if replying else "What should I write?")
+        self.request.setPlaceholderText(REPLY_EXAMPLE if replying else REQUEST_EXAMPLE)
+        asked = replying or bool(self.request.toPlainText().strip())
+        ready = self.model_host.writer is not None and asked
         self.write_button.setEnabled(ready and not self.writing)
         self.stop_button.setEnabled(self.writing)
         self.copy_button.setEnabled(bool(self.output.toPlainText().strip()))
@@ -181,11 +199,21 @@ class ComposePage(QWidget):
     # -- writing -----------------------------------------------------------------------------------
 
     def write(self) -> None:
-        request = self.request.toPlainText().strip()
+        typed = self.request.toPlainText().strip()
         writer = self.model_host.writer
-        if self.writing or writer is None or not request:
+        if self.writing or writer is None:
+            return
+        try:
+            message = self.reply_to.message()
+        except Refused as exc:
+            self._say(f"The email you are answering: {exc}")
+            return
+        if not typed and message is None:
             return
         profile = self.session.profile
+        # The model's request, and the one an edit of the draft is kept with: the typed words in the profile's
+        # form, after the message answered.
+        request = tasks.model_request(writer, profile, typed, message)
         adapter = profile.active_adapter_dir if profile is not None else None
         compare = self.compare.isChecked()
         self.teach_bar.forget()
@@ -199,8 +227,7 @@ class ComposePage(QWidget):
             tasks.write(writer, profile, request, self.length.value(), self.temperature.value(), compare),
             "Could not write the draft",
         )
-        # An edit is kept with the request the draft answered: the model's wording of it, not the typed one.
-        answered = tasks.model_request(profile, request) if profile is not None and adapter is not None else None
+        answered = request if profile is not None and adapter is not None else None
         name = profile.name if profile is not None else ""
         job.item.connect(self._piece)
         job.finished.connect(lambda _: self._written(name, answered, DONE_LEARNED if answered else DONE))
@@ -217,7 +244,7 @@ class ComposePage(QWidget):
         if answered is not None:  # only a draft in the learned style can teach it (a stopped one too)
             self.teach_bar.remember(profile, answered, self.output.toPlainText())
 
-    def _teach_message(self, text: str) -> None:
+    def _say(self, text: str) -> None:
         self.status.setText(text)
         self.message.emit(text)
 

@@ -1,5 +1,6 @@
-"""Step 1: the demonstrations. A list of the user's texts on the left, the selected one's prompt and
-text on the right, refused files listed with their reasons; every change is saved to the profile."""
+"""Step 1: the demonstrations. A list of the user's texts on the left, the selected one's prompt, text and (for a
+reply) the message it answers on the right, refused files listed with their reasons; every change is saved to the
+profile."""
 
 from __future__ import annotations
 
@@ -11,13 +12,10 @@ from PySide6.QtGui import QGuiApplication, QKeySequence, QPainter, QPalette, QSh
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QStyle,
@@ -33,6 +31,7 @@ from ditto_desk.core.importing.reasons import SUPPORTED
 from ditto_desk.core.texts.demonstration import Demonstration, split_new
 from ditto_desk.core.texts.guidance import flag, guidance, preview, ready_to_learn
 from ditto_desk.ui.demo_delegate import PREVIEW_ROLE, PROMPT_ROLE, DemoDelegate
+from ditto_desk.ui.demo_editor import DemoEditor
 from ditto_desk.ui.import_panels import ImportProgress, RefusalPanel
 from ditto_desk.ui.session import Session
 
@@ -55,62 +54,6 @@ class DemoList(QListWidget):
             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
             f"Drag your own emails or posts here\n({SUPPORTED}, or a whole folder),\nor copy a text and press Ctrl+V.",
         )
-
-
-class DemoEditor(QWidget):
-    """The selected text and the request (prompt) it answers, both editable."""
-
-    edited = Signal()
-
-    def __init__(self) -> None:
-        super().__init__()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        form = QFormLayout()
-        self.prompt = QLineEdit()
-        self.prompt.setPlaceholderText("What was asked for, e.g. “Write an email about: Friday offsite”")
-        self.prompt.setToolTip("The request this text answers; the model learns to answer such requests your way.")
-        self.prompt.setAcceptDrops(False)  # files dropped here go to the window, not into the line
-        form.addRow("&Prompt:", self.prompt)
-        layout.addLayout(form)
-        self.text = QPlainTextEdit()
-        self.text.setPlaceholderText("Select a text on the left to see and edit it.")
-        self.text.setAcceptDrops(False)
-        layout.addWidget(self.text, 1)
-        self.flag = QLabel()
-        self.flag.setWordWrap(True)
-        self.source = QLabel()
-        self.source.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.source.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.flag)
-        layout.addWidget(self.source)
-        self._loading = False
-        self.prompt.textEdited.connect(self._changed)
-        self.text.textChanged.connect(self._changed)
-        self.show_demo(None)
-
-    def show_demo(self, demo: Demonstration | None) -> None:
-        self._loading = True
-        self.prompt.setText(demo.prompt if demo else "")
-        self.text.setPlainText(demo.text if demo else "")
-        self._loading = False
-        self.prompt.setEnabled(demo is not None)
-        self.text.setEnabled(demo is not None)
-        self.source.setText(f"From: {demo.source}" if demo else "")
-        self.update_flag(demo)
-
-    def update_flag(self, demo: Demonstration | None) -> None:
-        reason = flag(demo) if demo else None
-        self.flag.setText(f"⚠ {reason}" if reason else "")
-        self.flag.setVisible(bool(reason))
-
-    def set_read_only(self, read_only: bool) -> None:
-        self.prompt.setReadOnly(read_only)
-        self.text.setReadOnly(read_only)
-
-    def _changed(self, *_: object) -> None:
-        if not self._loading:
-            self.edited.emit()
 
 
 class DemonstrationsPage(QWidget):
@@ -140,7 +83,8 @@ class DemonstrationsPage(QWidget):
         title.setObjectName("pageTitle")
         hint = QLabel(
             "Add a few texts you wrote yourself — emails, posts, notes. Drag files or a folder onto the window, "
-            "or paste. Each text gets a prompt (the request it answers); edit it if it reads wrong."
+            "or paste. Each text gets a prompt (the request it answers) and, for a reply, the message it answers; "
+            "edit them if they read wrong."
         )
         hint.setWordWrap(True)
         layout.addWidget(title)
@@ -209,7 +153,8 @@ class DemonstrationsPage(QWidget):
         self.setTabOrder(self.paste_button, self.add_button)
         self.setTabOrder(self.add_button, self.remove_button)
         self.setTabOrder(self.remove_button, self.editor.prompt)
-        self.setTabOrder(self.editor.prompt, self.editor.text)
+        self.setTabOrder(self.editor.prompt, self.editor.context)
+        self.setTabOrder(self.editor.context, self.editor.text)
         self.setTabOrder(self.editor.text, self.next_button)
 
     # -- adding ------------------------------------------------------------------------------------
@@ -321,8 +266,12 @@ class DemonstrationsPage(QWidget):
         demo = self.demos[row]
         demo.prompt = self.editor.prompt.text()
         demo.text = self.editor.text.toPlainText()
+        demo.context = self.editor.context.toPlainText()
+        if not demo.context.strip():
+            demo.context_sender, demo.context_below = "", False
         self._render_item(self.list.item(row), demo)
         self.editor.update_flag(demo)
+        self.editor.update_context_label(demo)
         self._update_guidance()
         self._save_timer.start()  # typing saves once it pauses, not on every key
 
@@ -367,6 +316,8 @@ class DemonstrationsPage(QWidget):
     def _render_item(self, item: QListWidgetItem, demo: Demonstration) -> None:
         reason = flag(demo)
         prompt = demo.prompt.strip() or "(prompt will be derived from the text)"
+        if demo.context.strip():
+            prompt = f"↩ {demo.context_sender or 'a reply'} · {prompt}"
         item.setText(f"{prompt}\n{preview(demo)}")  # what screen readers and tests see
         item.setData(PROMPT_ROLE, prompt)
         item.setData(PREVIEW_ROLE, preview(demo, 400))

@@ -60,7 +60,7 @@ def test_dropping_files_and_a_folder_adds_them(make_window, samples, tmp_path) -
     assert window.demos.list.count() == 4
     assert [d.text for d in _saved(window)] == [d.text for d in window.demos.demos]
     first = window.demos.list.item(0).text()
-    assert first.startswith("Write an email about: release freeze") and "hey all" in first
+    assert first.startswith("↩ Tomasz Nowak · Write an email about: release freeze") and "hey all" in first
     assert window.demos.refusals.isHidden()
     assert "4 texts — good" in window.demos.count_label.text()
 
@@ -155,3 +155,21 @@ def test_a_long_import_keeps_the_window_responsive_and_can_be_cancelled(make_win
     assert panel.isHidden()
     assert window.demos.list.count() == 0 and _saved(window) == []
     assert meter.max_gap < 0.2, f"the window froze for {meter.max_gap * 1000:.0f} ms while files were read"
+
+
+def test_a_replys_message_is_shown_edited_and_removed_like_its_text(make_window, samples, qtbot) -> None:
+    window = make_window()
+    _drop(window, samples[:2])
+    page, editor = window.demos, window.demos.editor
+    page.list.setCurrentRow(0)
+    assert editor.context_label.text() == "Answers this email from Tomasz Nowak:"
+    assert editor.context.toPlainText().startswith("Does the freeze cover the docs repo too")
+    assert not editor.not_a_reply.isHidden()
+    editor.context.setPlainText("Does the freeze cover the docs repo?")
+    qtbot.waitUntil(lambda: _saved(window)[0].context == "Does the freeze cover the docs repo?", timeout=5_000)
+    editor.not_a_reply.click()
+    qtbot.waitUntil(lambda: _saved(window)[0].context == "", timeout=5_000)
+    assert _saved(window)[0].context_sender == "" and editor.context_label.text() == "Answers: (not a reply)"
+    assert page.list.item(0).text().startswith("Write an email about: release freeze")
+    page.list.setCurrentRow(1)
+    assert editor.context.toPlainText() == "" and editor.not_a_reply.isHidden()

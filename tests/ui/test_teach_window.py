@@ -69,7 +69,8 @@ def test_editing_the_draft_enables_teach_and_save_edit(
     compose, bar = window.compose, window.compose.teach_bar
     draft = compose.output.toPlainText()
     assert bar.draft == draft
-    assert bar.request == tasks.model_request(window.session.profile, REQUEST)  # as the model was asked
+    writer = window.model_host.writer
+    assert bar.request == tasks.model_request(writer, window.session.profile, REQUEST)  # as the model was asked
     assert bar.waiting_label.text() == "No edit waiting to be taught."
     assert not bar.teach_button.isEnabled() and not bar.save_button.isEnabled()  # nothing changed yet
 
@@ -212,3 +213,44 @@ def test_teach_runs_an_update_with_progress_and_cancel(
     dialog.use_button.click()
     assert window.session.profile.active_adapter_dir == profile.active_adapter_dir
     assert dialog.table.item(0, 1).text() == "current" and not dialog.use_button.isEnabled()
+
+
+def test_a_reply_to_a_dropped_email_is_written_and_its_edit_keeps_the_message(
+    make_window, tiny_app_settings, teach_config, learned, qtbot, tmp_path
+) -> None:
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    window = make_window(autoload_model=True, training_config=teach_config)
+    compose = window.compose
+    window.tabs.setCurrentWidget(compose)
+    qtbot.waitUntil(lambda: window.model_host.state == "ready", timeout=60_000)
+    incoming = tmp_path / "budget.eml"
+    incoming.write_text(
+        "From: Carol Diaz <carol@example.com>\nSubject: Budget\n\nCan you send me the budget before May?\n\n"
+        "-- \nCarol\n",
+        encoding="utf-8",
+    )
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(incoming))])
+    drop = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier(0))
+    compose.reply_to.dropEvent(drop)
+    assert compose.reply_to.toPlainText() == "Can you send me the budget before May?"  # her words, not her signature
+    assert compose.request_label.text() == "What should the reply say? (optional)"
+    assert compose.write_button.isEnabled()  # a reply needs no request
+    compose.length.setValue(16)
+    compose.write()
+    qtbot.waitUntil(lambda: not compose.writing, timeout=60_000)
+    bar = compose.teach_bar
+    assert bar.request.startswith("Answer this email from Carol Diaz:\n\nCan you send me the budget before May?")
+    assert bar.request.endswith("Write an email about: Budget")  # the subject stands in for what to say
+
+    compose.reply_to.setPlainText("")
+    assert compose.request_label.text() == "What should I write?" and not compose.write_button.isEnabled()
+    unreadable = tmp_path / "blob.eml"
+    unreadable.write_bytes(b"")
+    mime.setUrls([QUrl.fromLocalFile(str(unreadable))])
+    compose.reply_to.dropEvent(
+        QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier(0))
+    )
+    assert "empty file" in compose.status.text() and compose.reply_to.toPlainText() == ""

@@ -17,6 +17,7 @@ import email
 import email.errors
 import email.header
 import re
+from dataclasses import dataclass
 from email import policy
 from email.message import Message
 from typing import cast
@@ -24,7 +25,7 @@ from typing import cast
 from ditto_desk.core.errors import Refused
 from ditto_desk.core.importing.decoding import decode_text
 from ditto_desk.core.importing.html import html_to_text
-from ditto_desk.core.texts.mail import Reply, split_reply
+from ditto_desk.core.texts.mail import Reply, sender_name, split_reply
 
 # The parser's time is about 0.1 µs per line per enclosing part; these two bound it to some 0.5 s.
 # A 10 MB email with attachments has some 135,000 lines (base64 lines are 76 characters long).
@@ -50,8 +51,15 @@ _NOT_MAIL_CHARSETS = frozenset({"punycode", "idna", "unicode-escape", "raw-unico
 _NO_TEXT = "no text found in this email; export it again as .eml, or paste the text"
 
 
-def eml_reply(data: bytes) -> tuple[Reply, str | None]:
-    """An email's body taken apart (the sender's own words, and the message they answer), and its subject."""
+@dataclass(frozen=True)
+class Email:
+    reply: Reply  # the body taken apart: the sender's own words, and the message they answer
+    subject: str | None
+    sender: str  # the sender's name (or address) from the From header; "" when it gives none
+
+
+def read_eml(data: bytes) -> Email:
+    """An email's body taken apart, its subject and its sender."""
     _check_shape(data)
     message = email.message_from_bytes(data, policy=policy.compat32)
     body = _find_body(message)
@@ -66,7 +74,7 @@ def eml_reply(data: bytes) -> tuple[Reply, str | None]:
     reply = split_reply(text.replace("\r\n", "\n").replace("\r", "\n"))
     if not reply.own.strip():
         raise Refused("nothing left after removing quoted replies and the signature")
-    return reply, _subject(message)
+    return Email(reply, _subject(message), _sender(message))
 
 
 def _check_shape(data: bytes) -> None:
@@ -143,6 +151,17 @@ def _decode_part(payload: bytes, charset: str | None) -> str:
         except (LookupError, ValueError):  # UnicodeDecodeError is a ValueError
             pass
     return decode_text(payload, what="this email's text", advice="paste the text instead")
+
+
+def _sender(message: Message) -> str:
+    raw = next((value for name, value in message.raw_items() if name.lower() == "from"), None)
+    if not isinstance(raw, str) or len(raw) > MAX_SUBJECT_CHARS:
+        return ""
+    try:
+        decoded = str(email.header.make_header(email.header.decode_header(_FOLD.sub("", raw))))
+    except Exception:  # noqa: BLE001 - a malformed encoded word loses us the name, not the email
+        decoded = raw
+    return sender_name(decoded)
 
 
 def _subject(message: Message) -> str | None:

@@ -1,8 +1,9 @@
-"""Import demonstrations from pasted text and from files (.txt, .md, .eml, .html, .docx).
+"""Import demonstrations from pasted text and from files (.txt, .md, .eml, .html, .docx), and read the message a
+user answers from either.
 
 Every input ends as either one Demonstration or one Refusal with a reason the user can act on; one
 bad file never stops the others. Pure Python, no Qt. Each format's text comes from a module of its own
-(html_text, eml_reply, docx_text; text_decoding for bytes), each bounded in time and memory by limits of
+(html_text, read_eml, docx_text; text_decoding for bytes), each bounded in time and memory by limits of
 its own on top of the file sizes here: benchmarks/bench_import_adversarial.py measures them.
 """
 
@@ -18,12 +19,12 @@ from ditto_desk.core.errors import Refused as _Refused
 from ditto_desk.core.importing.cleaning import drop_controls, looks_binary, strip_terminal_codes
 from ditto_desk.core.importing.decoding import decode_text
 from ditto_desk.core.importing.docx import docx_text
-from ditto_desk.core.importing.eml import eml_reply
+from ditto_desk.core.importing.eml import Email, read_eml
 from ditto_desk.core.importing.html import html_to_text
 from ditto_desk.core.importing.reasons import BINARY, SUPPORTED, too_large
 from ditto_desk.core.progress import CancelToken, Phase, ProgressCallback, ProgressEvent, ignore_progress
 from ditto_desk.core.texts.demonstration import Demonstration
-from ditto_desk.core.texts.mail import Reply
+from ditto_desk.core.texts.mail import Reply, split_reply
 from ditto_desk.core.texts.prompts import derive_prompt
 from ditto_desk.core.texts.replies import MAX_CONTEXT_CHARS, nearest_chars
 
@@ -161,7 +162,53 @@ def _is_hidden(name: str) -> bool:
     return name.startswith((".", "~$"))
 
 
+@dataclass(frozen=True)
+class IncomingMessage:
+    """A message the user answers: its sender's own words (what it quotes and its signature dropped), the
+    sender's name and its subject where the file says them."""
+
+    text: str
+    sender: str = ""
+    subject: str | None = None
+
+
+def pasted_message(text: str) -> IncomingMessage:
+    """A pasted message to answer; refused when it holds no words."""
+    return _incoming(text, "the message is empty: paste the email you are answering")
+
+
+def read_message(path: str | Path) -> IncomingMessage:
+    """The message to answer in a file (any format the importer reads); refused, with why, like an import."""
+    text, subject, email = _file_text(Path(path))
+    if email is not None:
+        return IncomingMessage(_incoming(email.reply.own, "").text, email.sender, subject)
+    return IncomingMessage(_incoming(text, "this file holds no text").text, subject=subject)
+
+
+def _incoming(text: str, empty_reason: str) -> IncomingMessage:
+    text = drop_controls(strip_terminal_codes(text.replace("\r\n", "\n").replace("\r", "\n"))).strip()
+    if looks_binary(text):
+        raise _Refused(BINARY)
+    own = split_reply(text).own or text  # a pasted message may carry the thread it answered
+    if not _has_words(own):
+        raise _Refused(empty_reason or _NO_WORDS)
+    return IncomingMessage(nearest_chars(own, MAX_CONTEXT_CHARS, from_start=False))
+
+
+_NO_WORDS = "nothing left after removing quoted replies and the signature"
+
+
+def _has_words(text: str) -> bool:
+    return any(c.isalnum() for c in text)
+
+
 def _import_file(path: Path) -> Demonstration:
+    text, subject, email = _file_text(path)
+    return _demonstration(text, str(path), subject=subject, reply=email.reply if email is not None else None)
+
+
+def _file_text(path: Path) -> tuple[str, str | None, Email | None]:
+    """A file's text (for an email: the sender's own words), the email's subject, and the email taken apart."""
     suffix = path.suffix.lower()
     if suffix not in TEXT_SUFFIXES | HTML_SUFFIXES | {".eml", ".docx"}:
         raise _Refused(_UNSUPPORTED_HINTS.get(suffix, f"unsupported file type {suffix}; use {SUPPORTED}"))
@@ -177,21 +224,15 @@ def _import_file(path: Path) -> Demonstration:
         raise _Refused(too_large(info.st_size, limit))
     if info.st_size == 0:
         raise _Refused("empty file")
-
-    subject: str | None = None
-    reply: Reply | None = None
     if suffix == ".docx":
-        text = docx_text(path)
-    else:
-        data = _read(path, limit)
-        if suffix == ".eml":
-            reply, subject = eml_reply(data)
-            text = reply.own
-        elif suffix in HTML_SUFFIXES:
-            text = html_to_text(decode_text(data))
-        else:
-            text = decode_text(data)
-    return _demonstration(text, str(path), subject=subject, reply=reply)
+        return docx_text(path), None, None
+    data = _read(path, limit)
+    if suffix == ".eml":
+        email = read_eml(data)
+        return email.reply.own, email.subject, email
+    if suffix in HTML_SUFFIXES:
+        return html_to_text(decode_text(data)), None, None
+    return decode_text(data), None, None
 
 
 def _read(path: Path, limit: int) -> bytes:

@@ -7,10 +7,11 @@ above the answer (bottom-posted and inline replies), the beginning of an origina
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ditto_desk.core.texts.demonstration import Demonstration
-from ditto_desk.core.texts.prompts import derive_prompt
+from ditto_desk.core.texts.prompts import EMAIL_REQUEST, as_request, clean_subject, derive_prompt
 
 # Tokens of the message answered that a request holds. benchmarks/replies.md: 128 keep three quarters of real
 # answered messages whole for 1.7x a training pass; 192 keep 84% for 1.9x, and 256 crowd the text out of the
@@ -60,3 +61,21 @@ def nearest_chars(text: str, limit: int, from_start: bool) -> str:
     if from_start:
         return text[:limit].rsplit(None, 1)[0].rstrip() + " …"
     return "… " + text[-limit:].split(None, 1)[-1].lstrip()
+
+
+def compose_request(
+    tokenizer: Any,
+    typed: str,
+    training_prompts: Sequence[str],
+    reply_to: str = "",
+    sender: str = "",
+    subject: str | None = None,
+) -> str:
+    """The request a draft answers: what the user typed, in the form of the profile's requests, after the message
+    being answered when there is one. For a reply what to say is optional; the message's subject stands in for it."""
+    request = as_request(typed, training_prompts)
+    if not reply_to.strip():
+        return request
+    if not request and subject and clean_subject(subject):
+        request = EMAIL_REQUEST + clean_subject(subject)
+    return reply_request(tokenizer, reply_to, request, sender)
