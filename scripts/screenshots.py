@@ -7,7 +7,8 @@ Run on a virtual display::
 States: 01 empty, 02 texts added (with one refused file), 03 training in progress, 04 compose with a
 draft beside the base model's answer, 05 the same in a dark palette, 06 Settings with the recommended models
 and what each would take on this computer, 07 teach by editing (a corrected draft ready to Teach, one edit
-kept with Save edit waiting), 08 the "Taught edits…" history with a word diff. Profiles and settings go to a
+kept with Save edit waiting), 08 the "Taught edits…" history with a word diff, 09 a reply to an email beside the
+base model's. Profiles and settings go to a
 temporary DITTO_DESK_HOME; the bundled model's cache is the user's (converted once if needed).
 """
 
@@ -26,6 +27,11 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLES = sorted(p for p in (REPO / "resources" / "samples").iterdir() if p.name != "README.md")
 REQUEST = "An email to the team moving Friday's retro to Monday at 10"
 SECOND_REQUEST = "An email to the team asking for their holiday dates before the end of the month"
+INCOMING = (
+    "Hi Maren,\n\nCould your team send me the Q3 budget figures before Friday? Finance closes the books on Monday "
+    "and I am still missing yours.\n\nThanks,\nPriya"
+)
+REPLY = "yes, Thursday evening at the latest"
 
 
 def in_her_words(draft: str) -> str:
@@ -156,6 +162,14 @@ def main(argv: list[str] | None = None) -> int:
     wait(lambda: bar.dialog.isVisible(), 10, "the edits dialog")
     shot("08-edits.png", bar.dialog)
     bar.dialog.close()
+
+    # Answering an email: the message pasted in "Replying to", what to say, the reply beside the base model's.
+    compose.reply_to.setPlainText(INCOMING)
+    compose.request.setPlainText(REPLY)
+    compose.compare.setChecked(True)
+    compose.write()
+    wait(lambda: not compose.writing, 600, "the reply")
+    shot("09-reply.png")
     window.ask_before_closing = False
     window.close()
     return 0

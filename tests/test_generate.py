@@ -55,6 +55,26 @@ def test_adapter_changes_the_writing_and_base_stays_available(tiny_settings, tin
     assert writer.write("Write an email", greedy) == base
 
 
+def test_the_style_strength_runs_from_the_base_model_to_the_learned_style_and_past_it(
+    tiny_settings, tiny_config, sample_demos
+) -> None:
+    from dataclasses import replace
+
+    store = ProfileStore()
+    store.create("me").save_demonstrations(sample_demos)
+    train_profile(store, "me", tiny_settings, tiny_config.with_overrides(sft_learning_rate=5e-2, sft_max_steps=4))
+    writer = Writer(load_model(tiny_settings))
+    greedy = WriteOptions(max_new_tokens=16, temperature=0.0, repetition_penalty=1.0)
+    base = writer.write("Write an email", greedy)
+    writer.use_adapter(store.load("me").active_adapter_dir)
+    learned = writer.write("Write an email", greedy)
+    assert learned != base
+    assert writer.write("Write an email", replace(greedy, style_strength=0.0)) == base
+    stronger = writer.write("Write an email", replace(greedy, style_strength=1.5))
+    assert stronger not in (base, learned)
+    assert writer.write("Write an email", greedy) == learned  # the learned scale is back after every draft
+
+
 def test_generation_errors_reach_the_caller(tiny_settings) -> None:
     writer = Writer(load_model(tiny_settings))
     with pytest.raises(ValueError):

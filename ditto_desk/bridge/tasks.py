@@ -115,10 +115,11 @@ def write(
     length: int,
     temperature: float,
     compare: bool,
+    style_strength: float = 1.0,
 ) -> Callable[[ProgressCallback, CancelToken], Iterator[tuple[str, str]]]:
     """Stream a draft for the model's ``request`` (:func:`model_request`) as ("styled", piece) items, then, if
     ``compare``, the base model's as ("base", piece). ``length`` caps the draft's tokens; AUTO_LENGTH takes the
-    cap from the profile's texts."""
+    cap from the profile's texts; ``style_strength`` weighs the learned style."""
     adapter_dir = profile.active_adapter_dir if profile is not None else None
     texts = [d.text for d in profile.demonstrations] if profile is not None else []
 
@@ -130,7 +131,7 @@ def write(
                 profile.verify()  # a damaged adapter gets the profile's own message, not a peft traceback
             writer.use_adapter(adapter_dir)
         bounds = writer.length_for(texts, None if length == AUTO_LENGTH else length)
-        options = WriteOptions.within(bounds, temperature)
+        options = WriteOptions.within(bounds, temperature, style_strength=style_strength)
         # closing(): when the window stops iterating, the generate() thread is stopped and joined at once.
         with closing(writer.stream(request, options, use_adapter=True, cancel=cancel)) as pieces:
             for piece in pieces:

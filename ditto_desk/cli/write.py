@@ -9,6 +9,7 @@ from typing import Any
 
 from ditto_desk.cli.arguments import add_model_args, model_settings, non_negative, positive
 from ditto_desk.cli.exit_codes import EXIT_OK
+from ditto_desk.core.app_settings import MAX_STYLE_STRENGTH, MIN_STYLE_STRENGTH
 from ditto_desk.core.errors import InputError, Refused, UsageError
 from ditto_desk.core.profiles.store import ProfileStore
 
@@ -35,8 +36,25 @@ def add_parser(sub: Any) -> None:
         "--max-new-tokens", type=positive, help="the longest draft, in tokens (default: from the profile's texts)"
     )
     write.add_argument("--temperature", type=non_negative, default=0.7)
+    write.add_argument(
+        "--style-strength",
+        type=style_strength,
+        default=1.0,
+        help=f"how much of the learned style, from {MIN_STYLE_STRENGTH:g} (the base model) through 1 (the style as "
+        f"learned, the default) to {MAX_STYLE_STRENGTH:g}; lower trades voice for coherence",
+    )
     write.add_argument("--seed", type=int)
     add_model_args(write)
+
+
+def style_strength(value: str) -> float:
+    try:
+        strength = float(value)
+    except ValueError:
+        strength = float("nan")
+    if not MIN_STYLE_STRENGTH <= strength <= MAX_STYLE_STRENGTH:
+        raise argparse.ArgumentTypeError(f"must be a number from {MIN_STYLE_STRENGTH:g} to {MAX_STYLE_STRENGTH:g}")
+    return strength
 
 
 def run(args: argparse.Namespace, store: ProfileStore) -> int:
@@ -61,7 +79,7 @@ def run(args: argparse.Namespace, store: ProfileStore) -> int:
         else:
             writer.use_adapter(profile.active_adapter_dir)
     bounds = writer.length_for([d.text for d in profile.demonstrations], args.max_new_tokens)
-    options = WriteOptions.within(bounds, args.temperature, seed=args.seed)
+    options = WriteOptions.within(bounds, args.temperature, seed=args.seed, style_strength=args.style_strength)
     prompts = [d.prompt for d in profile.demonstrations]
     request = compose_request(
         writer.loaded.tokenizer, args.request, prompts, message.text, message.sender, message.subject

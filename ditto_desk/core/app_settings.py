@@ -19,6 +19,9 @@ from ditto_desk.core.writing.length import MAX_NEW_TOKENS, MIN_NEW_TOKENS
 
 AUTO_LENGTH = 0  # Compose's length taken from the profile's texts (writing/length.py)
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.0, 2.0
+# How much of the learned style a draft takes: the LoRA update times this (0 is the base model, 1 the style as
+# learned, past 1 a little more of it). Drafts trade voice for coherence along it.
+STYLE_STRENGTHS = (MIN_STYLE_STRENGTH, MAX_STYLE_STRENGTH) = (0.0, 1.5)
 
 
 @dataclass
@@ -32,6 +35,7 @@ class AppSettings:
     # have kept every existing user off the length taken from their own texts.
     compose_length: int = AUTO_LENGTH
     compose_temperature: float = 0.7
+    compose_style_strength: float = 1.0
     show_base_comparison: bool = False
 
     def model_json(self) -> dict[str, str]:
@@ -76,9 +80,10 @@ def _clean(name: str, value: Any) -> Any:
         if not ok:
             return _INVALID
         return AUTO_LENGTH if value == AUTO_LENGTH else min(MAX_NEW_TOKENS, max(MIN_NEW_TOKENS, value))
-    if name == "compose_temperature":
+    if name in ("compose_temperature", "compose_style_strength"):
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value  # not NaN
-        return float(min(MAX_TEMPERATURE, max(MIN_TEMPERATURE, value))) if ok else _INVALID
+        low, high = (MIN_TEMPERATURE, MAX_TEMPERATURE) if name == "compose_temperature" else STYLE_STRENGTHS
+        return float(min(high, max(low, value))) if ok else _INVALID
     if name == "show_base_comparison":
         return value if isinstance(value, bool) else _INVALID
     return _INVALID

@@ -24,7 +24,13 @@ from PySide6.QtWidgets import (
 
 from ditto_desk.bridge import tasks
 from ditto_desk.bridge.workers import Job
-from ditto_desk.core.app_settings import AUTO_LENGTH, MAX_TEMPERATURE, MIN_TEMPERATURE
+from ditto_desk.core.app_settings import (
+    AUTO_LENGTH,
+    MAX_STYLE_STRENGTH,
+    MAX_TEMPERATURE,
+    MIN_STYLE_STRENGTH,
+    MIN_TEMPERATURE,
+)
 from ditto_desk.core.errors import Refused
 from ditto_desk.core.writing.length import MAX_NEW_TOKENS, ROOM
 from ditto_desk.ui.model_host import FAILED, LOADING, ModelHost
@@ -112,6 +118,16 @@ class ComposePage(QWidget):
         self.temperature.setDecimals(2)
         self.temperature.setValue(settings.compose_temperature)
         self.temperature.setToolTip("Higher: more varied wording; lower: safer, more predictable")
+        self.strength = QDoubleSpinBox()
+        self.strength.setObjectName("styleStrength")
+        self.strength.setRange(MIN_STYLE_STRENGTH, MAX_STYLE_STRENGTH)
+        self.strength.setSingleStep(0.1)
+        self.strength.setDecimals(1)
+        self.strength.setValue(settings.compose_style_strength)
+        self.strength.setToolTip(
+            "How much of your learned style: 0 writes as the base model, 1 as learned, above 1 a little more. "
+            "Lower it when a draft has your voice but loses the thread."
+        )
         self.compare = QCheckBox("Show the base model's answer beside it")
         self.compare.setChecked(settings.show_base_comparison)
         self.compare.toggled.connect(self._compare_toggled)
@@ -122,7 +138,17 @@ class ComposePage(QWidget):
         length_label.setBuddy(self.length)
         temperature_label = QLabel("&Temperature:")
         temperature_label.setBuddy(self.temperature)
-        for widget in (length_label, self.length, temperature_label, self.temperature, self.compare):
+        strength_label = QLabel("St&yle:")
+        strength_label.setBuddy(self.strength)
+        for widget in (
+            length_label,
+            self.length,
+            temperature_label,
+            self.temperature,
+            strength_label,
+            self.strength,
+            self.compare,
+        ):
             controls.addWidget(widget)
         controls.addStretch(1)
         layout.addLayout(controls)
@@ -190,10 +216,11 @@ class ComposePage(QWidget):
         self.session.settings.show_base_comparison = on
 
     def remember_controls(self) -> None:
-        """Copy length/temperature/comparison into the app settings (saved when the window closes)."""
+        """Copy length/temperature/style/comparison into the app settings (saved when the window closes)."""
         settings = self.session.settings
         settings.compose_length = self.length.value()
         settings.compose_temperature = round(self.temperature.value(), 2)
+        settings.compose_style_strength = round(self.strength.value(), 1)
         settings.show_base_comparison = self.compare.isChecked()
 
     # -- writing -----------------------------------------------------------------------------------
@@ -224,7 +251,9 @@ class ComposePage(QWidget):
         self.remember_controls()
         self.status.setText("Writing…")
         job = Job(
-            tasks.write(writer, profile, request, self.length.value(), self.temperature.value(), compare),
+            tasks.write(
+                writer, profile, request, self.length.value(), self.temperature.value(), compare, self.strength.value()
+            ),
             "Could not write the draft",
         )
         answered = request if profile is not None and adapter is not None else None

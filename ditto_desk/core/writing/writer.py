@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -26,7 +26,7 @@ from peft import PeftModel
 from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
 from ditto_desk.core.models.chat import encode_prompt
-from ditto_desk.core.models.decoding import TOP_K, decoding_arguments, merged_for_generation
+from ditto_desk.core.models.decoding import TOP_K, adapter_strength, decoding_arguments, merged_for_generation
 from ditto_desk.core.models.loading import LoadedModel
 from ditto_desk.core.profiles.adapter_folder import check_base_model
 from ditto_desk.core.progress import CancelToken
@@ -47,10 +47,13 @@ class WriteOptions:
     # The 135M model loops at moderate temperatures without it.
     repetition_penalty: float = 1.15
     seed: int | None = None
+    style_strength: float = 1.0  # the learned style's weight in the draft (decoding.adapter_strength)
 
     @classmethod
-    def within(cls, bounds: DraftLength, temperature: float, seed: int | None = None) -> WriteOptions:
-        return cls(bounds.cap, bounds.floor, bounds.ease_from, temperature, seed=seed)
+    def within(
+        cls, bounds: DraftLength, temperature: float, seed: int | None = None, style_strength: float = 1.0
+    ) -> WriteOptions:
+        return cls(bounds.cap, bounds.floor, bounds.ease_from, temperature, seed=seed, style_strength=style_strength)
 
     @property
     def length(self) -> DraftLength:
@@ -119,7 +122,7 @@ class Writer:
 
         def generate() -> None:
             try:
-                with self._lock, torch.no_grad(), self.loaded.autocast(), self._adapter_context(use_adapter):
+                with self._lock, torch.no_grad(), self.loaded.autocast(), self._adapter_context(use_adapter, options):
                     if options.seed is not None:
                         torch.manual_seed(options.seed)
                     self.model.generate(
@@ -156,7 +159,12 @@ class Writer:
     def write(self, request: str, options: WriteOptions | None = None, *, use_adapter: bool = True) -> str:
         return "".join(self.stream(request, options, use_adapter=use_adapter)).strip()
 
-    def _adapter_context(self, use_adapter: bool) -> Any:
+    def _adapter_context(self, use_adapter: bool, options: WriteOptions) -> Any:
         if not self.has_adapter:
             return nullcontext()
-        return merged_for_generation(self.model) if use_adapter else self.model.disable_adapter()
+        if not use_adapter:
+            return self.model.disable_adapter()
+        stack = ExitStack()
+        stack.enter_context(adapter_strength(self.model, options.style_strength))  # scaled, then merged
+        stack.enter_context(merged_for_generation(self.model))
+        return stack
