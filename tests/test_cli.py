@@ -204,7 +204,7 @@ On Tue, 4 Mar 2025 at 09:12, Bob Jones <bob@example.com> wrote:
 
 {answer}
 
--- 
+--
 Ann
 """
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
-from eval_fixtures import write_corpus
+from eval_fixtures import TOPICS, styled_text, write_corpus
 
 from ditto_desk.cli.exit_codes import EXIT_OK
 from ditto_desk.cli.main import main
@@ -156,3 +157,45 @@ def test_a_changed_setup_never_reuses_stale_results(tmp_path: Path) -> None:
     assert other_lr.cell_keys["ditto"] != first.cell_keys["ditto"]
     store.save_cell(split.author, "sft", first.cell_keys["sft"], {"generations": []})
     assert "sft" not in plan().pending and "sft" in plan(seed=1).pending
+
+
+def test_eval_replies_asks_each_reply_with_its_message_and_says_whether_drafts_answer_it(
+    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rng = random.Random(0)
+    for style in ("dasher", "formal", "shouter"):
+        folder = tmp_path / "corpus" / style
+        folder.mkdir(parents=True)
+        for i, (topic, words) in enumerate(TOPICS.items()):
+            question = f"What about the {words[i]} and the {words[i + 3]} at the {topic}?"
+            body = f"Bob wrote:\n> {question}\n\n{styled_text(style, words, rng)}\n"
+            (folder / f"{i:02d}.eml").write_text(f"From: {style}@example.com\nSubject: {topic}\n\n{body}")
+    args = ["eval", "--corpus", str(tmp_path / "corpus"), "--k", "1", "--samples-per-prompt", "1"]
+    args += ["--model", str(tiny_model_dir), "--quantization", "none", *TINY]
+    assert main([*args, "--out", str(tmp_path / "plain")]) == EXIT_OK
+    assert main([*args, "--out", str(tmp_path / "replies"), "--replies"]) == EXIT_OK
+    assert "## Does the draft answer the message" in capsys.readouterr().out
+
+    plain = json.loads((tmp_path / "plain" / "results.json").read_text(encoding="utf-8"))
+    replies = json.loads((tmp_path / "replies" / "results.json").read_text(encoding="utf-8"))
+    assert "answers_the_message" not in plain and not plain["setup"]["replies"]
+    for request in plain["authors"]["formal"]["methods"]["ditto"]["requests"]:
+        assert request.startswith("Write an email about:")  # today's requests, without the message
+    for request in replies["authors"]["formal"]["methods"]["ditto"]["requests"]:
+        assert request.startswith("Answer this email from Bob:\n\nWhat about the ")
+    rows = replies["answers_the_message"]
+    assert list(rows) == ["real replies", "zero-shot", "few-shot", "sft", "ditto"]
+    assert rows["real replies"]["messages"] == 6 and rows["ditto"]["texts"] == 6
+    assert all(0 <= row["answers"] <= 1 for row in rows.values())
+
+
+def test_the_relevance_measure_ranks_real_replies_high_and_replies_to_other_messages_low() -> None:
+    from ditto_desk.core.evaluation.relevance import relevance
+    from ditto_desk.core.importing.files import import_paths
+
+    replies = [d for d in import_paths([Path("resources/mail-corpus")]).demonstrations if d.context]
+    messages = [d.context for d in replies]
+    real = relevance([d.text for d in replies], range(len(replies)), messages)
+    shifted = relevance([d.text for d in replies[1:] + replies[:1]], range(len(replies)), messages)
+    assert len(replies) >= 30 and real.answers >= 0.4 and shifted.answers <= 0.1 < 3 / len(replies) + 0.1
+    assert real.reciprocal_rank > 3 * shifted.reciprocal_rank

@@ -37,6 +37,12 @@ def add_parser(sub: Any) -> None:
         metavar="OUTDIR",
         help="judge the adapters another evaluation trained (same split; an earlier commit's, say) instead of training",
     )
+    evaluate.add_argument(
+        "--replies",
+        action="store_true",
+        help="a reply's request holds the message it answers, for training and every method; the report adds "
+        "whether each draft answers its message",
+    )
     evaluate.add_argument("--threads", type=int, help="CPU threads for torch (1 is far faster on a busy machine)")
     add_model_args(evaluate)
 
@@ -56,6 +62,7 @@ def run(args: argparse.Namespace, store: ProfileStore) -> int:
         model=model_settings(args),
         decoding=Decoding(max_new_tokens=args.max_new_tokens),
         adapters_from=args.adapters_from,
+        replies=args.replies,
     )
     options.config  # noqa: B018 - a bad preset or --set fails here, before any work
     if args.threads:

@@ -16,6 +16,7 @@ from ditto_desk.core.models.chat import Encoded, encode_chat, encode_prompt, enc
 from ditto_desk.core.models.scoring import response_logprobs
 from ditto_desk.core.progress import CancelToken
 from ditto_desk.core.texts.demonstration import Demonstration
+from ditto_desk.core.texts.replies import demonstration_request
 from ditto_desk.core.training.adapters import POLICY_ADAPTER, REFERENCE_ADAPTER
 from ditto_desk.core.training.sampling import draw_samples
 from ditto_desk.core.writing.length import DraftLength, draft_length
@@ -77,7 +78,8 @@ def method_model(model: Any, method: str) -> Iterator[Any]:
 def few_shot_prompt(
     tokenizer: Any, demonstrations: Sequence[Demonstration], request: str, budget: int = FEW_SHOT_BUDGET
 ) -> tuple[int, ...]:
-    """The demonstrations as earlier chat turns (request -> the author's text), then the request.
+    """The demonstrations as earlier chat turns (their request, with the message a reply answers -> the author's
+    text), then the request.
 
     Texts are cut (whole tokens) until the prompt fits ``budget``; if even short ones do not fit,
     the last demonstrations are dropped. Zero demonstrations is the plain prompt.
@@ -89,7 +91,7 @@ def few_shot_prompt(
         messages: list[dict[str, str]] = []
         for demo, ids in zip(demos, texts, strict=False):
             cut = ids[:per_demo]
-            messages.append({"role": "user", "content": demo.prompt})
+            messages.append({"role": "user", "content": demonstration_request(tokenizer, demo)})
             messages.append(
                 {"role": "assistant", "content": tokenizer.decode(cut) + (" …" if len(cut) < len(ids) else "")}
             )

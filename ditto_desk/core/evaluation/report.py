@@ -18,6 +18,7 @@ from ditto_desk.core.evaluation.corpus import AuthorSplit
 from ditto_desk.core.evaluation.judge import StyleJudge
 from ditto_desk.core.evaluation.methods import METHODS
 from ditto_desk.core.evaluation.readability import for_the_judge, readability
+from ditto_desk.core.evaluation.relevance import relevance
 from ditto_desk.core.evaluation.store import ResultStore
 from ditto_desk.core.evaluation.winrate import (
     average_win_rates,
@@ -99,6 +100,8 @@ def build_report(
         "real texts": readability([d.text for s in splits for d in s.held_out]),
         **{m: data["summary"][m]["readability"] for m in METHODS},
     }
+    if setup.get("replies"):
+        data["answers_the_message"] = _answers_the_message(splits, data["authors"])
     data["win_matrix"] = {j: win_matrix(scores[j]) for j in JUDGES}
     data["ditto_over_sft"] = {j: head_to_head(scores[j], "ditto", "sft") for j in JUDGES}
     report = EvalReport(data)
@@ -132,6 +135,21 @@ def _judge_cell(
         "judged": judged,
         "loglik_per_token": _per_token(cell["loglik"]),
     }
+
+
+def _answers_the_message(splits: Sequence[AuthorSplit], authors: Mapping[str, Any]) -> dict[str, Any]:
+    """relevance.py for the authors' real replies and each method's drafts, over every held-out reply's message."""
+    replies = [(s.author, i, d) for s in splits for i, d in enumerate(s.held_out) if d.context.strip()]
+    messages = [d.context for _, _, d in replies]
+    rows = {"real replies": relevance([d.text for _, _, d in replies], range(len(replies)), messages).to_json()}
+    for method in METHODS:
+        drafts = [
+            (draft, own)
+            for own, (author, i, _) in enumerate(replies)
+            for draft in authors[author]["methods"][method]["generations"][i]
+        ]
+        rows[method] = relevance([d for d, _ in drafts], [o for _, o in drafts], messages).to_json()
+    return rows
 
 
 def _per_token(scored: Sequence[Mapping[str, float]]) -> float:
@@ -238,6 +256,8 @@ def render_markdown(data: Mapping[str, Any]) -> str:
         "",
     ]
     lines += _readability_section(data["readability"])
+    if "answers_the_message" in data:
+        lines += _relevance_section(data["answers_the_message"])
     lines += ["## Per author (attribution % plain / masked, log-lik/token)", ""]
     lines += ["| author | " + " | ".join(METHODS) + " |", "|---" * (len(METHODS) + 1) + "|"]
     for author, a in data["authors"].items():
@@ -287,6 +307,22 @@ def _readability_section(rows: Mapping[str, Mapping[str, Any]]) -> list[str]:
             f"| {name} | {ended} | {clean} | {_pct(r['junk_share'])} | {_pct(r['symbol_share'])} "
             f"| {r['distinct_bigrams']:.3f} | {r['words']:.0f} | {fluency} |"
         )
+    return [*lines, ""]
+
+
+def _relevance_section(rows: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    messages = next(iter(rows.values()))["messages"]
+    lines = [
+        "## Does the draft answer the message",
+        "",
+        f"A text answers its message when, of the {messages} held-out replies' messages, its own is the most similar "
+        f"to it (TF-IDF cosine; chance {_pct(1 / max(messages, 1))} %). The authors' real replies come first.",
+        "",
+        "| texts | answers the message % | mean reciprocal rank | texts |",
+        "|---|---|---|---|",
+    ]
+    for name, r in rows.items():
+        lines.append(f"| {name} | {_pct(r['answers'])} | {r['reciprocal_rank']:.3f} | {r['texts']} |")
     return [*lines, ""]
 
 

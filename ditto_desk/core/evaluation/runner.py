@@ -32,6 +32,7 @@ from ditto_desk.core.evaluation.store import ResultStore, fingerprint
 from ditto_desk.core.models.loading import LoadedModel, load_model
 from ditto_desk.core.models.settings import ModelSettings
 from ditto_desk.core.progress import CancelToken, Phase, ProgressCallback, ProgressClock, ProgressEvent, ignore_progress
+from ditto_desk.core.texts.replies import demonstration_request
 from ditto_desk.core.training.config import DEFAULT_PRESET, TrainingConfig, preset
 from ditto_desk.core.training.engine import DittoRun
 from ditto_desk.core.training.sampling import seed_for
@@ -65,6 +66,8 @@ class EvalOptions:
     # Judge the adapters an evaluation in this folder trained (an earlier commit's, say) instead of training:
     # two engines compared by the same evaluation code.
     adapters_from: Path | None = None
+    # Replies answer the message they reply to: it is part of every request, in training and for every method.
+    replies: bool = False
 
     @property
     def config(self) -> TrainingConfig:
@@ -115,7 +118,7 @@ def run_evaluation(
     config = options.config
     if options.samples_per_prompt < 1:
         raise UsageError("--samples-per-prompt must be at least 1")
-    authors, refused = load_corpus(options.corpus)
+    authors, refused = load_corpus(options.corpus, replies=options.replies)
     splits = split_corpus(authors, options.k, options.seed)
     store = ResultStore(options.out)
     plans = [_plan(split, options, config, store) for split in splits]
@@ -157,6 +160,7 @@ def _plan(split: AuthorSplit, options: EvalOptions, config: TrainingConfig, stor
         "demonstrations": text_digest(split.demonstrations),
         "held_out": text_digest(split.held_out),
         "seed": options.seed,
+        **({"replies": [d.context for d in (*split.demonstrations, *split.held_out)]} if options.replies else {}),
     }
     if options.adapters_from is None:
         train_key = fingerprint({**base, "config": config.to_json()})
@@ -194,6 +198,7 @@ def _setup(options: EvalOptions, config: TrainingConfig, splits: Sequence[Author
         "decoding": options.decoding.to_json(),
         "few_shot_budget": options.few_shot_budget,
         "adapters_from": str(options.adapters_from) if options.adapters_from is not None else None,
+        "replies": options.replies,
         "authors": [s.author for s in splits],
     }
 
@@ -284,7 +289,7 @@ def _run_cell(
 ) -> None:
     author, split, tokenizer = plan.split.author, plan.split, loaded.tokenizer
     start = time.monotonic()
-    requests = [d.prompt for d in split.held_out]
+    requests = [demonstration_request(tokenizer, d) for d in split.held_out]
     references = [d.text for d in split.held_out]
     demonstration_tokens = [len(tokenizer(d.text, add_special_tokens=False)["input_ids"]) for d in split.demonstrations]
     length = options.decoding.length(demonstration_tokens)
