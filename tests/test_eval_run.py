@@ -178,15 +178,17 @@ def test_eval_replies_asks_each_reply_with_its_message_and_says_whether_drafts_a
 
     plain = json.loads((tmp_path / "plain" / "results.json").read_text(encoding="utf-8"))
     replies = json.loads((tmp_path / "replies" / "results.json").read_text(encoding="utf-8"))
-    assert "answers_the_message" not in plain and not plain["setup"]["replies"]
+    assert not plain["setup"]["replies"]
     for request in plain["authors"]["formal"]["methods"]["ditto"]["requests"]:
         assert request.startswith("Write an email about:")  # today's requests, without the message
     for request in replies["authors"]["formal"]["methods"]["ditto"]["requests"]:
         assert request.startswith("Answer this email from Bob:\n\nWhat about the ")
-    rows = replies["answers_the_message"]
-    assert list(rows) == ["real replies", "zero-shot", "few-shot", "sft", "ditto"]
-    assert rows["real replies"]["messages"] == 6 and rows["ditto"]["texts"] == 6
-    assert all(0 <= row["answers"] <= 1 for row in rows.values())
+    for run in (plain, replies):  # both measured against each reply's own message: the two runs compare
+        rows = run["answers_the_message"]
+        assert list(rows) == ["real replies", "zero-shot", "few-shot", "sft", "ditto"]
+        assert rows["real replies"]["messages"] == 6 and rows["ditto"]["texts"] == 6
+        assert all(0 <= row["answers"] <= 1 for row in rows.values())
+    assert plain["answers_the_message"]["real replies"] == replies["answers_the_message"]["real replies"]
 
 
 def test_the_relevance_measure_ranks_real_replies_high_and_replies_to_other_messages_low() -> None:

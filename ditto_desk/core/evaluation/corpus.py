@@ -26,6 +26,13 @@ class AuthorSplit:
     demonstrations: tuple[Demonstration, ...]
     held_out: tuple[Demonstration, ...]
 
+    def without_messages(self) -> AuthorSplit:
+        return replace(
+            self,
+            demonstrations=tuple(without_messages(self.demonstrations)),
+            held_out=tuple(without_messages(self.held_out)),
+        )
+
 
 def load_corpus(folder: Path, replies: bool = False) -> tuple[dict[str, list[Demonstration]], list[Refusal]]:
     """Every author's texts (any format import_paths reads), authors sorted by folder name. Without ``replies``
@@ -38,16 +45,18 @@ def load_corpus(folder: Path, replies: bool = False) -> tuple[dict[str, list[Dem
     for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
         result = import_paths([sub])
         refused += result.refused
-        texts = [
-            d if replies else replace(d, context="", context_sender="", context_below=False)
-            for d in result.demonstrations
-        ]
+        texts = result.demonstrations if replies else without_messages(result.demonstrations)
         unique, _ = split_new([], texts)
         if unique:
             authors[sub.name] = unique
     if len(authors) < 2:
         raise InputError(f"{folder} needs at least two author folders with texts; found {len(authors)}")
     return authors, refused
+
+
+def without_messages(demos: Sequence[Demonstration]) -> list[Demonstration]:
+    """The texts as if none answered a message: asked today's requests, not a reply request."""
+    return [replace(d, context="", context_sender="", context_below=False) for d in demos]
 
 
 def split_corpus(authors: dict[str, list[Demonstration]], k: int, seed: int) -> list[AuthorSplit]:

@@ -66,9 +66,12 @@ def build_report(
     store: ResultStore,
     plans_keys: Mapping[str, Mapping[str, str]],
     trainings: ResultStore | None = None,
+    messages: Mapping[str, Sequence[str]] | None = None,
 ) -> EvalReport:
     """Judge every cell in ``store`` and render the report; ``setup`` describes the run (the runner's, as plain data:
-    the report knows nothing of the runner). The training logs are read from ``trainings`` (default: ``store``)."""
+    the report knows nothing of the runner). The training logs are read from ``trainings`` (default: ``store``).
+    ``messages`` gives, per author, the message each held-out text answers ("" for none), whether or not the
+    methods were asked with it."""
     trainings = trainings or store
     demo_texts = [for_the_judge(d.text) for s in splits for d in s.demonstrations]
     demo_authors = [s.author for s in splits for _ in s.demonstrations]
@@ -100,8 +103,8 @@ def build_report(
         "real texts": readability([d.text for s in splits for d in s.held_out]),
         **{m: data["summary"][m]["readability"] for m in METHODS},
     }
-    if setup.get("replies"):
-        data["answers_the_message"] = _answers_the_message(splits, data["authors"])
+    if messages and any(m.strip() for per_author in messages.values() for m in per_author):
+        data["answers_the_message"] = _answers_the_message(messages, data["authors"])
     data["win_matrix"] = {j: win_matrix(scores[j]) for j in JUDGES}
     data["ditto_over_sft"] = {j: head_to_head(scores[j], "ditto", "sft") for j in JUDGES}
     report = EvalReport(data)
@@ -137,18 +140,19 @@ def _judge_cell(
     }
 
 
-def _answers_the_message(splits: Sequence[AuthorSplit], authors: Mapping[str, Any]) -> dict[str, Any]:
+def _answers_the_message(messages: Mapping[str, Sequence[str]], authors: Mapping[str, Any]) -> dict[str, Any]:
     """relevance.py for the authors' real replies and each method's drafts, over every held-out reply's message."""
-    replies = [(s.author, i, d) for s in splits for i, d in enumerate(s.held_out) if d.context.strip()]
-    messages = [d.context for _, _, d in replies]
-    rows = {"real replies": relevance([d.text for _, _, d in replies], range(len(replies)), messages).to_json()}
+    replies = [(author, i, m) for author, per_author in messages.items() for i, m in enumerate(per_author) if m.strip()]
+    asked = [m for _, _, m in replies]
+    real = [authors[author]["held_out"][i]["text"] for author, i, _ in replies]
+    rows = {"real replies": relevance(real, range(len(replies)), asked).to_json()}
     for method in METHODS:
         drafts = [
             (draft, own)
             for own, (author, i, _) in enumerate(replies)
             for draft in authors[author]["methods"][method]["generations"][i]
         ]
-        rows[method] = relevance([d for d, _ in drafts], [o for _, o in drafts], messages).to_json()
+        rows[method] = relevance([d for d, _ in drafts], [o for _, o in drafts], asked).to_json()
     return rows
 
 
@@ -257,7 +261,7 @@ def render_markdown(data: Mapping[str, Any]) -> str:
     ]
     lines += _readability_section(data["readability"])
     if "answers_the_message" in data:
-        lines += _relevance_section(data["answers_the_message"])
+        lines += _relevance_section(data["answers_the_message"], bool(data["setup"].get("replies")))
     lines += ["## Per author (attribution % plain / masked, log-lik/token)", ""]
     lines += ["| author | " + " | ".join(METHODS) + " |", "|---" * (len(METHODS) + 1) + "|"]
     for author, a in data["authors"].items():
@@ -310,13 +314,19 @@ def _readability_section(rows: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return [*lines, ""]
 
 
-def _relevance_section(rows: Mapping[str, Mapping[str, Any]]) -> list[str]:
+def _relevance_section(rows: Mapping[str, Mapping[str, Any]], asked_with_message: bool) -> list[str]:
     messages = next(iter(rows.values()))["messages"]
+    asked = (
+        "Each method was asked with the message (--replies)."
+        if asked_with_message
+        else "The methods were asked without the message (the requests of texts that answer none, as without "
+        "--replies): what a draft can answer then comes from its subject alone."
+    )
     lines = [
         "## Does the draft answer the message",
         "",
         f"A text answers its message when, of the {messages} held-out replies' messages, its own is the most similar "
-        f"to it (TF-IDF cosine; chance {_pct(1 / max(messages, 1))} %). The authors' real replies come first.",
+        f"to it (TF-IDF cosine; chance {_pct(1 / max(messages, 1))} %). The authors' real replies come first. {asked}",
         "",
         "| texts | answers the message % | mean reciprocal rank | texts |",
         "|---|---|---|---|",

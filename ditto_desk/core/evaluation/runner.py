@@ -118,8 +118,12 @@ def run_evaluation(
     config = options.config
     if options.samples_per_prompt < 1:
         raise UsageError("--samples-per-prompt must be at least 1")
-    authors, refused = load_corpus(options.corpus, replies=options.replies)
-    splits = split_corpus(authors, options.k, options.seed)
+    authors, refused = load_corpus(options.corpus, replies=True)
+    with_messages = split_corpus(authors, options.k, options.seed)
+    # Without --replies every method is asked today's requests, but the drafts are still measured against the
+    # message each held-out reply answers: what the context adds is then read off two runs' reports.
+    splits = with_messages if options.replies else [s.without_messages() for s in with_messages]
+    messages = {s.author: [d.context for d in s.held_out] for s in with_messages}
     store = ResultStore(options.out)
     plans = [_plan(split, options, config, store) for split in splits]
     result = EvalRun(report=EvalReport({}), paths={}, refused=[f"{r.source}: {r.reason}" for r in refused])
@@ -136,7 +140,7 @@ def run_evaluation(
     clock.emit(Phase.REPORT, "Judging and writing the report…", 1.0)
     setup = _setup(options, config, splits)
     report = build_report(
-        setup, splits, store, {p.split.author: p.cell_keys for p in plans}, _trainings(options, store)
+        setup, splits, store, {p.split.author: p.cell_keys for p in plans}, _trainings(options, store), messages
     )
     result.report = report
     result.paths = write_report(report, options.out)
