@@ -236,3 +236,16 @@ def test_a_reply_profile_trains_and_writes_a_reply_to_an_email(tiny_model_dir: P
     assert main([*write, "--reply-to", str(tmp_path / "missing.eml")]) == EXIT_BAD_INPUT
     assert "missing.eml" in capsys.readouterr().err
     assert main(write) == EXIT_USAGE  # neither a request nor an email to answer
+
+    # An edit of a reply keeps the message it answers, worded as `write --reply-to` worded the request.
+    draft, edited = tmp_path / "draft.txt", tmp_path / "edited.txt"
+    draft.write_text("Dear Carol, I will send the budget.", encoding="utf-8")
+    edited.write_text("Sure, Carol: the budget comes on Friday.", encoding="utf-8")
+    teach = ["teach", "--profile", "me", "--draft", str(draft), "--edited", str(edited), "--later", *model]
+    assert main([*teach, "--reply-to", str(incoming)]) == EXIT_OK
+    (edit,) = ProfileStore().load("me").edits()
+    assert "Carol" in edit.request and "Can you send the budget before May?" in edit.request
+    assert edit.edited == "Sure, Carol: the budget comes on Friday."
+    assert main([*teach, "--request", ""]) == EXIT_USAGE  # an edit of nothing asked
+    assert main(["teach", "--profile", "me", "--request", "x"]) == EXIT_USAGE  # no draft, no edited text
+    assert len(ProfileStore().load("me").edits()) == 1

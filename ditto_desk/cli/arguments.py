@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from ditto_desk.core.errors import SettingError
+from ditto_desk.core.errors import InputError, Refused, SettingError
 from ditto_desk.core.models.settings import DEVICES, QUANTIZATIONS, ModelSettings
 from ditto_desk.core.places import RESOURCES
 from ditto_desk.core.training.config import DEFAULT_PRESET, PRESETS
+
+if TYPE_CHECKING:
+    from ditto_desk.core.importing.files import IncomingMessage
 
 SAMPLES_DIR = RESOURCES / "samples"
 CORPUS_DIR = RESOURCES / "corpus"
@@ -62,3 +66,24 @@ def add_training_args(parser: argparse.ArgumentParser) -> None:
     # No argparse choices: an unknown preset gets the core's own message (config.preset), as a --set does.
     parser.add_argument("--preset", default=DEFAULT_PRESET, help=f"{', '.join(PRESETS)} (default {DEFAULT_PRESET})")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a hyperparameter")
+
+
+def add_reply_to_arg(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--reply-to",
+        type=Path,
+        metavar="FILE",
+        help=f"the email being answered (.eml, .txt or any format the importer reads): {what}",
+    )
+
+
+def read_reply_to(path: Path | None) -> IncomingMessage | None:
+    """The message --reply-to names, or None; a file the importers refuse is the user's error (exit 3)."""
+    from ditto_desk.core.importing.files import read_message
+
+    if path is None:
+        return None
+    try:
+        return read_message(path)
+    except Refused as exc:
+        raise InputError(f"{path}: {exc}") from exc

@@ -7,7 +7,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ditto_desk.cli.arguments import add_model_args, add_training_args, model_settings, parse_overrides
+from ditto_desk.cli.arguments import (
+    add_model_args,
+    add_reply_to_arg,
+    add_training_args,
+    model_settings,
+    parse_overrides,
+    read_reply_to,
+)
 from ditto_desk.cli.exit_codes import EXIT_OK
 from ditto_desk.cli.terminal import job_progress
 from ditto_desk.core.errors import InputError, Refused, UsageError
@@ -19,6 +26,7 @@ def add_parser(sub: Any) -> None:
     teach = sub.add_parser("teach", help="teach a profile's style with drafts you corrected")
     teach.add_argument("--profile", default="default")
     teach.add_argument("--request", help="what the draft was asked to write (as given to `write`)")
+    add_reply_to_arg(teach, "the draft answered it (as given to `write --reply-to`); --request is then optional")
     teach.add_argument("--draft", type=Path, help="a file holding the draft as the model wrote it")
     teach.add_argument("--edited", type=Path, help="a file holding your corrected version of it")
     teach.add_argument("--later", action="store_true", help="only keep the edit; teach it with later ones")
@@ -28,17 +36,33 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace, store: ProfileStore) -> int:
     from ditto_desk.core.jobs import teach_profile
+    from ditto_desk.core.models.loading import load_tokenizer
     from ditto_desk.core.texts.prompts import as_request
+    from ditto_desk.core.texts.replies import compose_request
     from ditto_desk.core.training.config import preset
 
     config = preset(args.preset).with_overrides(**parse_overrides(args.set))  # checked before anything is stored
-    profile = store.load(args.profile)
-    given = [args.request is not None, args.draft is not None, args.edited is not None]
+    asked = args.request is not None or args.reply_to is not None
+    given = [asked, args.draft is not None, args.edited is not None]
     if any(given) and not all(given):
-        raise UsageError("Give --request, --draft and --edited together (or none, to teach the waiting edits).")
+        raise UsageError(
+            "Give --draft and --edited with --request or --reply-to (or none of them, to teach the waiting edits)."
+        )
+    if all(given) and args.reply_to is None and not args.request.strip():
+        raise UsageError("Say in --request what the draft was asked to write.")
+    message = read_reply_to(args.reply_to)
+    profile = store.load(args.profile)
     if all(given):
-        request = as_request(args.request, [d.prompt for d in profile.demonstrations])
-        profile.add_edit(request, _read(args.draft), _read(args.edited))
+        draft, edited = _read(args.draft), _read(args.edited)
+        prompts = [d.prompt for d in profile.demonstrations]
+        if message is None:
+            request = as_request(args.request, prompts)
+        else:  # worded as `write --reply-to` worded it, so the edit is kept with the request its draft answered
+            tokenizer = load_tokenizer(model_settings(args))
+            request = compose_request(
+                tokenizer, args.request or "", prompts, message.text, message.sender, message.subject
+            )
+        profile.add_edit(request, draft, edited)
         print(f"Kept the edit in {profile.name!r}; {len(profile.waiting_edits())} edit(s) waiting to be taught.")
         if args.later:
             return EXIT_OK

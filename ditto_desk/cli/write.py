@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
-from ditto_desk.cli.arguments import add_model_args, model_settings, non_negative, positive
+from ditto_desk.cli.arguments import (
+    add_model_args,
+    add_reply_to_arg,
+    model_settings,
+    non_negative,
+    positive,
+    read_reply_to,
+)
 from ditto_desk.cli.exit_codes import EXIT_OK
 from ditto_desk.core.app_settings import MAX_STYLE_STRENGTH, MIN_STYLE_STRENGTH
-from ditto_desk.core.errors import InputError, Refused, UsageError
+from ditto_desk.core.errors import UsageError
 from ditto_desk.core.profiles.store import ProfileStore
 
 
@@ -23,12 +29,7 @@ def add_parser(sub: Any) -> None:
         help="what to write, e.g. 'An email to the team about Friday'; with --reply-to, what the reply says "
         "(optional), e.g. 'yes, but not before May'",
     )
-    write.add_argument(
-        "--reply-to",
-        type=Path,
-        metavar="FILE",
-        help="the email you are answering (.eml, .txt or any format the importer reads): the draft replies to it",
-    )
+    add_reply_to_arg(write, "the draft replies to it")
     write.add_argument("--profile", default="default")
     write.add_argument("--base", action="store_true", help="use the base model, without the learned style")
     write.add_argument("--compare", action="store_true", help="also write the base model's answer")
@@ -58,19 +59,14 @@ def style_strength(value: str) -> float:
 
 
 def run(args: argparse.Namespace, store: ProfileStore) -> int:
-    from ditto_desk.core.importing.files import IncomingMessage, read_message
+    from ditto_desk.core.importing.files import IncomingMessage
     from ditto_desk.core.models.loading import load_model
     from ditto_desk.core.texts.replies import compose_request
     from ditto_desk.core.writing.writer import WriteOptions, Writer
 
     if not args.request.strip() and args.reply_to is None:
         raise UsageError("Say what to write, or give the email you are answering with --reply-to FILE.")
-    message = IncomingMessage("")
-    if args.reply_to is not None:
-        try:
-            message = read_message(args.reply_to)
-        except Refused as exc:
-            raise InputError(f"{args.reply_to}: {exc}") from exc
+    message = read_reply_to(args.reply_to) or IncomingMessage("")
     profile = store.load(args.profile)
     writer = Writer(load_model(model_settings(args)))
     if not args.base:

@@ -169,6 +169,12 @@ def _shared_tokenizer(source: str, name: str) -> Any:
         return tokenizer
 
 
+def load_tokenizer(settings: ModelSettings) -> Any:
+    """The model's tokenizer alone (shared, as :func:`load_model`'s): enough to word a request."""
+    source, name = resolve_model_source(settings.model)
+    return _shared_tokenizer(source, name)
+
+
 def load_model(
     settings: ModelSettings, progress: ProgressCallback = ignore_progress, cancel: CancelToken | None = None
 ) -> LoadedModel:
