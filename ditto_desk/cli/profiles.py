@@ -10,6 +10,8 @@ from typing import Any
 
 from ditto_desk.cli.arguments import add_model_args, model_settings
 from ditto_desk.cli.exit_codes import EXIT_OK, EXIT_USAGE
+from ditto_desk.cli.mail import add_arguments as add_mail_arguments
+from ditto_desk.cli.mail import add_mail
 from ditto_desk.cli.terminal import job_progress
 from ditto_desk.core.errors import InputError
 from ditto_desk.core.models.settings import ModelSettings
@@ -27,15 +29,17 @@ def add_parser(sub: Any) -> None:
         "newest first; history NAME: the same, with what each learned from and how it ended; undo NAME: back to "
         "the one before; use NAME VERSION; pin / unpin NAME VERSION: keep it whatever the number of newer ones; "
         "export-gguf NAME FILE: the style as a LoRA GGUF file for llama.cpp's --lora on the same base model "
-        "(needs llama.cpp's convert_lora_to_gguf.py: --llama-cpp DIR or DITTO_DESK_LLAMA_CPP)",
+        "(needs llama.cpp's convert_lora_to_gguf.py: --llama-cpp DIR or DITTO_DESK_LLAMA_CPP); add-mail NAME SOURCE "
+        "--me ADDRESS: your own best emails picked from a mailbox (an mbox file or a Maildir folder), to confirm",
     )
     actions = ["list", "show", "create", "rename", "delete", "export-archive", "import-archive", "export-merged"]
-    actions += ["export-gguf"]
+    actions += ["export-gguf", "add-mail"]
     actions += ["versions", "history", "undo", "use", "pin", "unpin"]
     profiles.add_argument("action", nargs="?", default="list", choices=actions)
     profiles.add_argument("names", nargs="*")
     profiles.add_argument("--export", type=Path, metavar="DIR", help="with 'show': copy the adapter to DIR")
     profiles.add_argument("--llama-cpp", type=Path, metavar="DIR", help="with 'export-gguf': a llama.cpp checkout")
+    add_mail_arguments(profiles)
     add_model_args(profiles)
 
 
@@ -77,6 +81,8 @@ def run(args: argparse.Namespace, store: ProfileStore) -> int:
         print(f"The model with the style of {names[0]!r} merged in is saved in {dest}")
     elif args.action == "export-gguf" and len(names) == 2:
         _export_gguf(store.load(names[0]), Path(names[1]), ModelSettings(args.model), args.llama_cpp)
+    elif args.action == "add-mail" and len(names) == 2:
+        return add_mail(args, store, names[0], Path(names[1]))
     elif args.action == "versions" and len(names) == 1:
         for version in history(store.load(names[0])):
             print(version.version + (f"  ({', '.join(version.marks)})" if version.marks else ""))

@@ -10,6 +10,7 @@ its own on top of the file sizes here: benchmarks/bench_import_adversarial.py me
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -35,6 +36,9 @@ MAX_FILE_BYTES = 1_000_000
 MAX_CONTAINER_BYTES = 10_000_000
 MAX_TEXT_CHARS = 20_000
 MIN_WORDS = 5
+# An mbox's "From " line, which begins each message: "From sender Sat Sep 14 11:02:03 2002".
+_MBOX_FROM = rb"From \S+ +[A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d{1,2}:\d\d"
+_MAILBOX = re.compile(_MBOX_FROM + rb".*?\r?\n\r?\n" + _MBOX_FROM, re.DOTALL)
 
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ""})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
@@ -46,6 +50,10 @@ _UNSUPPORTED_HINTS = {
     ".rtf": "RTF files are not supported; save it as .docx or .txt, or paste the text",
     ".odt": "OpenDocument files are not supported; save it as .docx or .txt, or paste the text",
 }
+
+
+class TooShort(_Refused):
+    """A text refused for holding too few words."""
 
 
 @dataclass
@@ -207,6 +215,12 @@ def _import_file(path: Path) -> Demonstration:
     return _demonstration(text, str(path), subject=subject, reply=email.reply if email is not None else None)
 
 
+def import_email(data: bytes, source: str) -> Demonstration:
+    """One email's bytes (a mailbox's message) as a demonstration, checked as an imported .eml file is."""
+    email = read_eml(data)
+    return _demonstration(email.reply.own, source, subject=email.subject, reply=email.reply)
+
+
 def _file_text(path: Path) -> tuple[str, str | None, Email | None]:
     """A file's text (for an email: the sender's own words), the email's subject, and the email taken apart."""
     suffix = path.suffix.lower()
@@ -227,6 +241,11 @@ def _file_text(path: Path) -> tuple[str, str | None, Email | None]:
     if suffix == ".docx":
         return docx_text(path), None, None
     data = _read(path, limit)
+    if _MAILBOX.match(data):
+        raise _Refused(
+            "this file is a mailbox holding several emails (an mbox); add it with 'From a mailbox…' on the Texts "
+            "page, or `ditto-desk profiles add-mail`, which picks your own best emails from it"
+        )
     if suffix == ".eml":
         email = read_eml(data)
         return email.reply.own, email.subject, email
@@ -271,7 +290,7 @@ def _demonstration(
         )
     words = len(text.split())
     if words < MIN_WORDS:
-        raise _Refused(
+        raise TooShort(
             f"too short to learn from ({words} word{'' if words == 1 else 's'}); "
             f"use a whole email or post of at least {MIN_WORDS} words"
         )

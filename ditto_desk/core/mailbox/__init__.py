@@ -1,0 +1,1 @@
+"""A mailbox on disk into the few own emails worth learning from."""

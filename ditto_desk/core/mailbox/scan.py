@@ -1,0 +1,54 @@
+"""A mailbox read through: the user's own messages found in it, and what was left out and why."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ditto_desk.core.mailbox.own import OwnMessages, addresses, likely_own
+from ditto_desk.core.mailbox.reading import ReadStats, read_mailbox
+from ditto_desk.core.progress import CancelToken, ProgressCallback, ignore_progress
+
+
+@dataclass
+class MailboxScan:
+    own: OwnMessages
+    read: ReadStats
+    unread: Counter[str] = field(default_factory=Counter)  # messages not read at all, by why
+
+    def likely_addresses(self) -> list[str]:
+        """The addresses this mailbox's messages are most often from: the user's, if it is their Sent folder."""
+        return likely_own(self.own.senders, self.read.messages)
+
+    def summary(self) -> list[str]:
+        """What the scan found, a line each, for the user."""
+        own = self.own
+        lines = [f"Read {self.read.messages:,} messages: {len(own.found):,} of your own to pick from."]
+        lines += [f"  left out, {reason}: {n:,}" for reason, n in own.dropped.most_common()]
+        lines += [f"  not read, {reason}: {n:,}" for reason, n in self.unread.most_common()]
+        if own.others:
+            lines.append(f"  from other people: {own.others:,}")
+        if self.read.truncated:
+            lines.append("  The mailbox ends inside a message: its last message may be cut short.")
+        return lines
+
+
+def scan_mailbox(
+    path: Path,
+    me: Iterable[str],
+    progress: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
+) -> MailboxScan:
+    """Read the mbox or Maildir at ``path`` and keep the messages sent from one of ``me`` that are worth learning
+    from. Nothing is written anywhere; a cancel (Cancelled) leaves nothing behind."""
+    mine = addresses(me)
+    scan = MailboxScan(OwnMessages(), ReadStats())
+    seen: set[str] = set()
+    for message in read_mailbox(Path(path), scan.read, progress, cancel):
+        if message.problem:
+            scan.unread[message.problem] += 1
+        else:
+            scan.own.add(message.where, message.data, mine, seen)
+    return scan
