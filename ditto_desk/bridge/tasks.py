@@ -52,6 +52,22 @@ def import_files(paths: list[str]) -> JobFn:
     return job
 
 
+def pick_from_mailbox(path: str, me: list[str], count: int) -> JobFn:
+    """Read a mailbox (mbox or Maildir) for the user's own emails and pick ``count`` of them; return
+    (:class:`~ditto_desk.core.mailbox.scan.MailboxScan`, its picks). Nothing is added until the user confirms."""
+
+    def job(progress: ProgressCallback, cancel: CancelToken) -> Any:
+        from pathlib import Path
+
+        from ditto_desk.core.mailbox.picking import pick_representative
+        from ditto_desk.core.mailbox.scan import scan_mailbox
+
+        scan = scan_mailbox(Path(path), me, progress, cancel)
+        return scan, pick_representative(scan.own.found, count)
+
+    return job
+
+
 def load_writer(model_json: dict[str, str]) -> JobFn:
     """Load the compose model (converting the bundled one on first run); return a core ``Writer`` and this
     machine (its speed measured on that model, for the time estimates)."""

@@ -7,7 +7,7 @@ cheap. A missing or broken file gives the defaults, field by field, and is never
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ class AppSettings:
     compose_temperature: float = 0.7
     compose_style_strength: float = 1.0
     show_base_comparison: bool = False
+    my_addresses: list[str] = field(default_factory=list)  # the user's own, for picking their emails from a mailbox
 
     def model_json(self) -> dict[str, str]:
         return self.model_settings().to_json()
@@ -86,6 +87,9 @@ def _clean(name: str, value: Any) -> Any:
         return float(min(high, max(low, value))) if ok else _INVALID
     if name == "show_base_comparison":
         return value if isinstance(value, bool) else _INVALID
+    if name == "my_addresses":
+        ok = isinstance(value, list) and all(isinstance(v, str) and "@" in v and len(v) < 320 for v in value)
+        return list(value[:20]) if ok else _INVALID
     return _INVALID
 
 

@@ -173,3 +173,36 @@ def test_a_replys_message_is_shown_edited_and_removed_like_its_text(make_window,
     assert page.list.item(0).text().startswith("Write an email about: release freeze")
     page.list.setCurrentRow(1)
     assert editor.context.toPlainText() == "" and editor.not_a_reply.isHidden()
+
+
+def test_emails_picked_from_a_mailbox_are_confirmed_swapped_and_added(make_window, qtbot, tmp_path) -> None:
+    """From a mailbox…: the user's own emails are read in the background, the picks come ticked with their
+    reasons, one is swapped for another, and only the ticked ones are added; the address is remembered."""
+    import mailbox
+
+    corpus = Path(__file__).resolve().parents[2] / "resources" / "mail-corpus"
+    box = mailbox.mbox(tmp_path / "Sent")
+    for path in sorted(corpus.glob("*/*.eml")):
+        box.add(path.read_bytes())
+    box.close()
+    window = make_window()
+    page = window.demos
+    assert page.add_mailbox(tmp_path / "Sent", ["nobody@example.org"]) is not None
+    qtbot.waitUntil(lambda: page.import_job is None, timeout=20_000)
+    assert page.list.count() == 0 and page.mailbox_picker is None and page._likely_addresses
+
+    assert page.add_mailbox(tmp_path / "Sent", ["tim.one@comcast.net"]) is not None
+    qtbot.waitUntil(lambda: page.mailbox_picker is not None and page.mailbox_picker.isVisible(), timeout=20_000)
+    picker = page.mailbox_picker
+    items = [picker.list.item(i) for i in range(picker.list.count())]
+    ticked = [i for i in items if i.checkState() == Qt.CheckState.Checked]
+    assert len(items) == 9 and len(ticked) == 8 and all("standing for" in i.text() for i in ticked)
+    ticked[0].setCheckState(Qt.CheckState.Unchecked)
+    items[-1].setCheckState(Qt.CheckState.Checked)
+    assert picker.add_button.text() == "Add 8 emails"
+    chosen = picker.chosen()
+    picker.add_button.click()
+    qtbot.waitUntil(lambda: page.list.count() == 8, timeout=5_000)
+    assert [d.text for d in _saved(window)] == [d.text for d in chosen]
+    assert all(d.context for d in _saved(window))
+    assert window.session.settings.my_addresses == ["tim.one@comcast.net"]

@@ -72,6 +72,7 @@ def pick_representative(demos: Sequence[Demonstration], count: int = DEFAULT_PIC
     picks = []
     for slot, index in enumerate(chosen):
         members = np.flatnonzero(nearest == slot)
+        members = members if len(members) else np.array([index])
         picks.append(Pick(pool[index], _reason(pool[index], z[members].mean(axis=0), len(members) * step, len(demos))))
     return picks
 
@@ -83,7 +84,8 @@ def _greedy_medoids(distance: np.ndarray, cost: np.ndarray, count: int) -> list[
     chosen: list[int] = []
     for _ in range(count):
         gains = np.maximum(best[None, :] - distance, 0.0).sum(axis=1) - cost
-        gains[chosen] = -np.inf
+        if chosen:  # an email written alike to one already picked (the same features) adds nothing new
+            gains[distance[chosen].min(axis=0) == 0] = -np.inf
         pick = int(np.argmax(gains))
         chosen.append(pick)
         best = np.minimum(best, distance[pick])

@@ -107,7 +107,7 @@ def _mbox(
                 lines, kept, previous_blank = [], 0, False
                 if done >= next_report:
                     cancel.raise_if_cancelled()
-                    progress(_event(f"Reading {path.name}…", done, size, stats.messages))
+                    progress(_event(f"Reading {path.name}:", done, size, stats.messages))
                     next_report = done + _PROGRESS_BYTES
                 continue
             previous_blank = line in (b"\n", b"\r\n")
@@ -121,7 +121,7 @@ def _mbox(
     if stats.messages:
         stats.truncated = not previous_blank  # every message of an mbox ends with a blank line
         yield _message(path, stats.messages, lines)
-    progress(_event(f"Read {path.name}", size, size, stats.messages))
+    progress(_event(f"Read {path.name}:", size, size, stats.messages))
 
 
 def _message(path: Path, number: int, lines: list[bytes] | None) -> RawMessage:
@@ -137,7 +137,7 @@ def _maildir(path: Path, stats: ReadStats, progress: ProgressCallback, cancel: C
     for index, key in enumerate(keys):
         if index % _PROGRESS_MESSAGES == 0:
             cancel.raise_if_cancelled()
-            progress(_event(f"Reading {path.name}…", index, len(keys), index))
+            progress(_event(f"Reading {path.name}:", index, len(keys), index))
         stats.messages += 1
         where = f"{path.name}, {key}"
         try:
@@ -148,9 +148,11 @@ def _maildir(path: Path, stats: ReadStats, progress: ProgressCallback, cancel: C
             yield RawMessage(where, problem=f"could not be read ({reason})")
             continue
         yield RawMessage(where, problem=_TOO_LARGE) if len(data) > MAX_CONTAINER_BYTES else RawMessage(where, data)
-    progress(_event(f"Read {path.name}", len(keys), len(keys), len(keys)))
+    progress(_event(f"Read {path.name}:", len(keys), len(keys), len(keys)))
 
 
 def _event(message: str, done: int, total: int, messages: int) -> ProgressEvent:
-    fraction = done / total if total else 1.0
-    return ProgressEvent(Phase.IMPORT, message, messages, 0, fraction=min(fraction, 1.0))
+    """An event whose step counts percent, for a bar, and whose message counts the messages read."""
+    fraction = min(done / total, 1.0) if total else 1.0
+    text = f"{message} {messages:,} messages"
+    return ProgressEvent(Phase.IMPORT, text, round(fraction * 100), 100, fraction=fraction)
