@@ -1,9 +1,11 @@
 """``ditto-desk profiles add-mail NAME SOURCE --me ADDRESS``: the user's own best emails picked from a mailbox (an
-mbox file or a Maildir folder) and added to a profile's texts, after the user confirms them."""
+mbox file, a Maildir folder or an IMAP folder, ``imaps://user@host[:port]/Folder``) and added to a profile's texts,
+after the user confirms them."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from pathlib import Path
 
@@ -28,17 +30,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--yes", action="store_true", help="with 'add-mail': add the picks without asking")
 
 
-def add_mail(args: argparse.Namespace, store: ProfileStore, name: str, source: Path) -> int:
+def add_mail(args: argparse.Namespace, store: ProfileStore, name: str, source: str) -> int:
+    from ditto_desk.core.mailbox.imap import is_imap, parse_imap_url
     from ditto_desk.core.mailbox.picking import DEFAULT_PICKS, pick_representative
     from ditto_desk.core.mailbox.scan import scan_mailbox
 
     count = DEFAULT_PICKS if args.pick is None else args.pick
     if not 1 <= count <= 20:
         raise UsageError("--pick must be from 1 to 20: DITTO learns from a few texts (fewer than ten is best).")
-    if not source.exists():
-        raise InputError(f"{source}: not found; give an mbox file or a Maildir folder.")
+    password = ""
+    if is_imap(source):
+        password = _password(str(parse_imap_url(source)))
+    elif not Path(source).exists():
+        raise InputError(f"{source}: not found; give an mbox file, a Maildir folder or imaps://you@host/Folder.")
     with job_progress() as (progress, cancel):
-        scan = scan_mailbox(source, args.me, progress, cancel)
+        scan = scan_mailbox(source, args.me, progress, cancel, password=password)
     if not args.me:
         likely = scan.likely_addresses()
         print(f"Read {scan.read.messages:,} messages. Which addresses are yours?", file=sys.stderr)
@@ -66,6 +72,14 @@ def add_mail(args: argparse.Namespace, store: ProfileStore, name: str, source: P
     added = profile.add_demonstrations([p.demonstration for p in picks])
     print(f"Added {len(added)} text(s) to {profile.name!r} ({len(picks) - len(added)} it already held).")
     return EXIT_OK
+
+
+def _password(folder: str) -> str:
+    """Asked for at the terminal (never an argument, which a process list shows); read from the first line of
+    standard input when that is not a terminal (a password manager piping it in)."""
+    if sys.stdin.isatty():
+        return getpass.getpass(f"Password for {folder}: ")
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 def _confirmed(question: str) -> bool:

@@ -30,7 +30,8 @@ def add_parser(sub: Any) -> None:
         "the one before; use NAME VERSION; pin / unpin NAME VERSION: keep it whatever the number of newer ones; "
         "export-gguf NAME FILE: the style as a LoRA GGUF file for llama.cpp's --lora on the same base model "
         "(needs llama.cpp's convert_lora_to_gguf.py: --llama-cpp DIR or DITTO_DESK_LLAMA_CPP); add-mail NAME SOURCE "
-        "--me ADDRESS: your own best emails picked from a mailbox (an mbox file or a Maildir folder), to confirm",
+        "--me ADDRESS: your own best emails picked from a mailbox (an mbox file, a Maildir folder, or an IMAP folder "
+        "as imaps://you@host[:port]/Folder, read-only; the password is asked for), to confirm",
     )
     actions = ["list", "show", "create", "rename", "delete", "export-archive", "import-archive", "export-merged"]
     actions += ["export-gguf", "add-mail"]
@@ -82,7 +83,7 @@ def run(args: argparse.Namespace, store: ProfileStore) -> int:
     elif args.action == "export-gguf" and len(names) == 2:
         _export_gguf(store.load(names[0]), Path(names[1]), ModelSettings(args.model), args.llama_cpp)
     elif args.action == "add-mail" and len(names) == 2:
-        return add_mail(args, store, names[0], Path(names[1]))
+        return add_mail(args, store, names[0], names[1])
     elif args.action == "versions" and len(names) == 1:
         for version in history(store.load(names[0])):
             print(version.version + (f"  ({', '.join(version.marks)})" if version.marks else ""))

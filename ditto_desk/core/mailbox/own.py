@@ -46,10 +46,10 @@ class OwnMessages:
     def add(self, where: str, data: bytes, me: frozenset[str], seen: set[str]) -> None:
         """Sort one raw message into found, dropped (with a reason) or someone else's."""
         headers = _HEADERS.parsebytes(data)
-        sender = address(headers.get("From", ""))
-        if sender:
-            self.senders[sender] += 1
-        if sender not in me:
+        author = address(headers.get("From", ""))
+        if author:
+            self.senders[author] += 1
+        if author not in me:
             self.others += 1
             return
         reason = machine_written(headers) or _forwarded(headers)
@@ -72,6 +72,11 @@ class OwnMessages:
             return
         seen.add(key)
         self.found.append(demo)
+
+
+def sender(data: bytes) -> str:
+    """The From address of a message's bytes (its headers are enough)."""
+    return address(_HEADERS.parsebytes(data).get("From", ""))
 
 
 def address(header: str) -> str:

@@ -24,7 +24,7 @@ _PROGRESS_BYTES = 8_000_000
 _PROGRESS_MESSAGES = 200
 # mboxrd quotes a body line "From …" as ">From …" (mboxo did so too, losing the difference): one ">" goes.
 _QUOTED_FROM = re.compile(rb"^>(>*From )")
-_TOO_LARGE = f"larger than {MAX_CONTAINER_BYTES // 1_000_000} MB with its attachments, so it was not read"
+TOO_LARGE = f"larger than {MAX_CONTAINER_BYTES // 1_000_000} MB with its attachments, so it was not read"
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def _mbox(
                 lines, kept, previous_blank = [], 0, False
                 if done >= next_report:
                     cancel.raise_if_cancelled()
-                    progress(_event(f"Reading {path.name}:", done, size, stats.messages))
+                    progress(progress_event(f"Reading {path.name}:", done, size, stats.messages))
                     next_report = done + _PROGRESS_BYTES
                 continue
             previous_blank = line in (b"\n", b"\r\n")
@@ -121,13 +121,13 @@ def _mbox(
     if stats.messages:
         stats.truncated = not previous_blank  # every message of an mbox ends with a blank line
         yield _message(path, stats.messages, lines)
-    progress(_event(f"Read {path.name}:", size, size, stats.messages))
+    progress(progress_event(f"Read {path.name}:", size, size, stats.messages))
 
 
 def _message(path: Path, number: int, lines: list[bytes] | None) -> RawMessage:
     where = f"{path.name}, message {number}"
     if lines is None:
-        return RawMessage(where, problem=_TOO_LARGE)
+        return RawMessage(where, problem=TOO_LARGE)
     return RawMessage(where, b"".join(lines))
 
 
@@ -137,7 +137,7 @@ def _maildir(path: Path, stats: ReadStats, progress: ProgressCallback, cancel: C
     for index, key in enumerate(keys):
         if index % _PROGRESS_MESSAGES == 0:
             cancel.raise_if_cancelled()
-            progress(_event(f"Reading {path.name}:", index, len(keys), index))
+            progress(progress_event(f"Reading {path.name}:", index, len(keys), index))
         stats.messages += 1
         where = f"{path.name}, {key}"
         try:
@@ -147,11 +147,11 @@ def _maildir(path: Path, stats: ReadStats, progress: ProgressCallback, cancel: C
             reason = exc.strerror.lower() if isinstance(exc, OSError) and exc.strerror else "it is gone"
             yield RawMessage(where, problem=f"could not be read ({reason})")
             continue
-        yield RawMessage(where, problem=_TOO_LARGE) if len(data) > MAX_CONTAINER_BYTES else RawMessage(where, data)
-    progress(_event(f"Read {path.name}:", len(keys), len(keys), len(keys)))
+        yield RawMessage(where, problem=TOO_LARGE) if len(data) > MAX_CONTAINER_BYTES else RawMessage(where, data)
+    progress(progress_event(f"Read {path.name}:", len(keys), len(keys), len(keys)))
 
 
-def _event(message: str, done: int, total: int, messages: int) -> ProgressEvent:
+def progress_event(message: str, done: int, total: int, messages: int) -> ProgressEvent:
     """An event whose step counts percent, for a bar, and whose message counts the messages read."""
     fraction = min(done / total, 1.0) if total else 1.0
     text = f"{message} {messages:,} messages"

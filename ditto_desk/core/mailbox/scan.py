@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ditto_desk.core.mailbox.own import OwnMessages, addresses, likely_own
+from ditto_desk.core.mailbox.imap import is_imap, parse_imap_url, read_imap
+from ditto_desk.core.mailbox.own import OwnMessages, addresses, likely_own, sender
 from ditto_desk.core.mailbox.reading import ReadStats, read_mailbox
 from ditto_desk.core.progress import CancelToken, ProgressCallback, ignore_progress
 
@@ -36,17 +37,25 @@ class MailboxScan:
 
 
 def scan_mailbox(
-    path: Path,
+    source: str | Path,
     me: Iterable[str],
     progress: ProgressCallback = ignore_progress,
     cancel: CancelToken | None = None,
+    password: str = "",
 ) -> MailboxScan:
-    """Read the mbox or Maildir at ``path`` and keep the messages sent from one of ``me`` that are worth learning
-    from. Nothing is written anywhere; a cancel (Cancelled) leaves nothing behind."""
+    """Read the mbox file, Maildir folder or IMAP folder (``imaps://user@host/Folder``, logged in with
+    ``password``) at ``source`` and keep the messages sent from one of ``me`` that are worth learning from.
+    Nothing is written anywhere, on this computer or the server; a cancel (Cancelled) leaves nothing behind."""
     mine = addresses(me)
     scan = MailboxScan(OwnMessages(), ReadStats())
     seen: set[str] = set()
-    for message in read_mailbox(Path(path), scan.read, progress, cancel):
+    if is_imap(str(source)):
+        messages = read_imap(
+            parse_imap_url(str(source)), password, lambda head: sender(head) in mine, scan.read, progress, cancel
+        )
+    else:
+        messages = read_mailbox(Path(source), scan.read, progress, cancel)
+    for message in messages:
         if message.problem:
             scan.unread[message.problem] += 1
         else:
