@@ -146,3 +146,27 @@ def test_profiles_add_mail_confirms_the_address_then_adds_the_picks(tmp_path: Pa
     assert main(["profiles", "add-mail", "me", str(tmp_path / "missing"), "--me", TIM]) == EXIT_BAD_INPUT
     assert main(["profiles", "add-mail", "me", str(mbox), "--me", "not-an-address"]) == EXIT_USAGE
     assert len(ProfileStore().load("me").demonstrations) == 3
+
+
+def test_emails_in_other_scripts_and_encodings_count_their_words_and_read_right(tmp_path: Path) -> None:
+    """Japanese and Chinese put no spaces between words: a 60-character email is not "too short"."""
+    japanese = "お世話になっております。来週の会議の件ですが、火曜日の午後三時からでいかがでしょうか。資料は前日までにお送りします。"
+    chinese = (
+        "大家好，我们下周二下午三点在三楼会议室开会，讨论新版本的发布计划，请大家准时参加，并提前准备好各自的进度报告。"
+    )
+    french = "Bonjour à tous, la réunion de jeudi est déplacée à vendredi matin, même salle, même heure ; merci de prévenir vos équipes."
+    messages = [
+        (japanese, "iso-2022-jp"),
+        (chinese, "gb2312"),
+        (french, "windows-1252"),
+    ]
+    raw = [
+        f"From: {TIM}\nSubject: note\nContent-Type: text/plain; charset={charset}\n\n".encode() + text.encode(charset)
+        for text, charset in messages
+    ]
+    scan = scan_mailbox(write_mbox(tmp_path / "Sent", raw), [TIM])
+    assert [d.text for d in scan.own.found] == [text for text, _ in messages]
+    for text, charset in messages:
+        eml = tmp_path / f"{charset}.eml"
+        eml.write_bytes(f"From: {TIM}\nContent-Type: text/plain; charset={charset}\n\n".encode() + text.encode(charset))
+        assert import_paths([eml]).demonstrations[0].text == text

@@ -28,6 +28,7 @@ from ditto_desk.core.texts.demonstration import Demonstration
 from ditto_desk.core.texts.mail import Reply, split_reply
 from ditto_desk.core.texts.prompts import derive_prompt
 from ditto_desk.core.texts.replies import MAX_CONTEXT_CHARS, nearest_chars
+from ditto_desk.core.texts.words import count_words
 
 # Plain-text files: a demonstration is an email or a post, so 1 MB is already far more than enough.
 MAX_FILE_BYTES = 1_000_000
@@ -288,7 +289,7 @@ def _demonstration(
             f"too long: {len(text):,} characters, the limit is {MAX_TEXT_CHARS:,} — a demonstration is "
             "one email or post, so paste an excerpt instead"
         )
-    words = len(text.split())
+    words = count_words(text)
     if words < MIN_WORDS:
         raise TooShort(
             f"too short to learn from ({words} word{'' if words == 1 else 's'}); "

@@ -21,6 +21,7 @@ from email import policy
 from ditto_desk.core.errors import Refused, UsageError
 from ditto_desk.core.importing.files import TooShort, import_email
 from ditto_desk.core.texts.demonstration import Demonstration, text_key
+from ditto_desk.core.texts.words import count_words
 
 # Fewer words of the user's own than this teach little of how they write (a "Thanks!" or "+1").
 MIN_OWN_WORDS = 20
@@ -63,7 +64,7 @@ class OwnMessages:
         except Refused as refused:
             self.dropped[f"not read: {refused.reason}"] += 1
             return
-        if demo is None or len(demo.text.split()) < MIN_OWN_WORDS:
+        if demo is None or count_words(demo.text) < MIN_OWN_WORDS:
             self.dropped[f"fewer than {MIN_OWN_WORDS} words of your own"] += 1
             return
         key = text_key(demo.text)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ditto_desk.core.texts.demonstration import Demonstration
+from ditto_desk.core.texts.words import count_words
 
 DEFAULT_PICKS = 8
 # Beyond this many emails the distances are computed over an even sample of them (memory grows with its square).
@@ -95,7 +96,7 @@ def _greedy_medoids(distance: np.ndarray, cost: np.ndarray, count: int) -> list[
 def features(demo: Demonstration) -> list[float]:
     """The stylometric features of :data:`_FEATURES`, in order (rates per 100 words)."""
     text = demo.text
-    words = max(len(text.split()), 1)
+    words = max(count_words(text), 1)
     sentences = [s for s in _SENTENCE_END.split(text) if s.strip()] or [text]
     starts = [s.lstrip()[:1] for s in sentences if s.strip()]
     per_100 = 100 / words
@@ -122,4 +123,4 @@ def _reason(demo: Demonstration, cluster_mean: np.ndarray, stands_for: int, tota
 
 
 def _words(demo: Demonstration) -> int:
-    return len(demo.text.split())
+    return count_words(demo.text)

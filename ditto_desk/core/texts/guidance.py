@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ditto_desk.core.texts.demonstration import Demonstration
+from ditto_desk.core.texts.words import count_words
 
 MIN_DEMOS = 2
 BEST_MAX_DEMOS = 10
@@ -15,7 +16,7 @@ LONG_WORDS = 400  # past the 384-token window the quick preset trains on: learnt
 
 def flag(demo: Demonstration) -> str | None:
     """Why this demonstration may not help, or None when it looks fine."""
-    words = len(demo.text.split())
+    words = count_words(demo.text)
     if words == 0:
         return "Empty: write or paste the text here, or remove this item."
     if words < SHORT_WORDS:
