@@ -52,17 +52,15 @@ def import_files(paths: list[str]) -> JobFn:
     return job
 
 
-def pick_from_mailbox(path: str, me: list[str], count: int) -> JobFn:
-    """Read a mailbox (mbox or Maildir) for the user's own emails and pick ``count`` of them; return
+def pick_from_mailbox(source: str, me: list[str], count: int, password: str = "") -> JobFn:
+    """Read a mailbox (mbox, Maildir or IMAP folder) for the user's own emails and pick ``count`` of them; return
     (:class:`~ditto_desk.core.mailbox.scan.MailboxScan`, its picks). Nothing is added until the user confirms."""
 
     def job(progress: ProgressCallback, cancel: CancelToken) -> Any:
-        from pathlib import Path
-
         from ditto_desk.core.mailbox.picking import pick_representative
         from ditto_desk.core.mailbox.scan import scan_mailbox
 
-        scan = scan_mailbox(Path(path), me, progress, cancel)
+        scan = scan_mailbox(source, me, progress, cancel, password=password)
         return scan, pick_representative(scan.own.found, count)
 
     return job

@@ -36,7 +36,7 @@ from ditto_desk.core.texts.guidance import flag, guidance, preview, ready_to_lea
 from ditto_desk.ui.demo_delegate import PREVIEW_ROLE, PROMPT_ROLE, DemoDelegate
 from ditto_desk.ui.demo_editor import DemoEditor
 from ditto_desk.ui.import_panels import ImportProgress, RefusalPanel
-from ditto_desk.ui.mailbox_dialog import MailboxPicker, ask_addresses
+from ditto_desk.ui.mailbox_dialog import MailboxPicker, ask_addresses, ask_imap_folder
 from ditto_desk.ui.session import Session
 
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -73,6 +73,7 @@ class DemonstrationsPage(QWidget):
         self.import_job: Job | None = None
         self.mailbox_picker: MailboxPicker | None = None
         self._likely_addresses: list[str] = []  # from the last mailbox that held none of the user's emails
+        self._last_imap = ""  # the IMAP folder last read, offered again (never its password)
         self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
         self._save_timer.timeout.connect(self.save)
         self._build()
@@ -125,6 +126,7 @@ class DemonstrationsPage(QWidget):
         mailbox_menu = QMenu(self.mailbox_button)
         mailbox_menu.addAction("An mbox file…", self.choose_mbox)
         mailbox_menu.addAction("A Maildir folder…", self.choose_maildir)
+        mailbox_menu.addAction("An IMAP folder on your mail server…", self.choose_imap)
         self.mailbox_button.setMenu(mailbox_menu)
         self.remove_button = QPushButton("&Remove")
         self.remove_button.setToolTip("Remove the selected texts (Delete)")
@@ -248,7 +250,13 @@ class DemonstrationsPage(QWidget):
         if path:
             self.add_mailbox(path)
 
-    def add_mailbox(self, path: str | Path, me: list[str] | None = None) -> Job | None:
+    def choose_imap(self) -> None:
+        chosen = ask_imap_folder(self, self._last_imap)
+        if chosen:
+            self._last_imap = chosen[0]
+            self.add_mailbox(chosen[0], password=chosen[1])
+
+    def add_mailbox(self, path: str | Path, me: list[str] | None = None, password: str = "") -> Job | None:
         """Read a mailbox in the background for the user's own emails (from ``me``, asked for when not given),
         then let them confirm the picks (:class:`MailboxPicker`); nothing is added before they do."""
         if not self._can_add():
@@ -260,7 +268,7 @@ class DemonstrationsPage(QWidget):
             me = ask_addresses(self, self._likely_addresses or self.session.settings.my_addresses)
         if not me:
             return None
-        job = Job(tasks.pick_from_mailbox(str(path), me, DEFAULT_PICKS), "Could not read the mailbox")
+        job = Job(tasks.pick_from_mailbox(str(path), me, DEFAULT_PICKS, password), "Could not read the mailbox")
         job.progress.connect(self.importing.on_progress)
         job.finished.connect(lambda result: self._mailbox_read(me, *result))
         job.cancelled.connect(lambda: self.message.emit("Reading the mailbox was cancelled: nothing was added."))

@@ -55,6 +55,39 @@ def ask_addresses(parent: QWidget, known: Sequence[str], found_in_mailbox: Seque
     return [a for a in field.text().replace(",", " ").split() if "@" in a]
 
 
+def ask_imap_folder(parent: QWidget, last: str = "") -> tuple[str, str] | None:
+    """An IMAP folder (``imaps://you@host/Folder``) and its password, or None when the user cancels. The password
+    is used for this read only: it is never saved."""
+    dialog = QDialog(parent)
+    dialog.setWindowTitle("An IMAP folder")
+    layout = QVBoxLayout(dialog)
+    label = QLabel(
+        "The folder on your mail server, such as imaps://you@mail.example.com/Sent. It is read over TLS and "
+        "never changed: nothing is marked read, moved or deleted. The password is used for this read only."
+    )
+    label.setWordWrap(True)
+    layout.addWidget(label)
+    url = QLineEdit(last)
+    url.setPlaceholderText("imaps://you@mail.example.com/Sent")
+    url.setAccessibleName("IMAP folder")
+    password = QLineEdit()
+    password.setEchoMode(QLineEdit.EchoMode.Password)
+    password.setPlaceholderText("Password")
+    password.setAccessibleName("Password")
+    layout.addWidget(url)
+    layout.addWidget(password)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    layout.addWidget(buttons)
+    ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+    url.textChanged.connect(lambda text: ok.setEnabled(text.lower().startswith("imaps://")))
+    ok.setEnabled(last.lower().startswith("imaps://"))
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return url.text().strip(), password.text()
+
+
 class MailboxPicker(QDialog):
     """The user's emails found in a mailbox, the picks ticked; Add brings the ticked ones in."""
 

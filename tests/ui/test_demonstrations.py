@@ -206,3 +206,16 @@ def test_emails_picked_from_a_mailbox_are_confirmed_swapped_and_added(make_windo
     assert [d.text for d in _saved(window)] == [d.text for d in chosen]
     assert all(d.context for d in _saved(window))
     assert window.session.settings.my_addresses == ["tim.one@comcast.net"]
+
+
+def test_emails_picked_from_an_imap_folder_come_to_the_same_picker(make_window, qtbot, monkeypatch) -> None:
+    from imap_server import PASSWORD, dovecot
+
+    corpus = Path(__file__).resolve().parents[2] / "resources" / "mail-corpus"
+    with dovecot() as server:
+        server.fill("Sent", [p.read_bytes() for p in sorted(corpus.glob("*/*.eml"))])
+        monkeypatch.setenv("SSL_CERT_FILE", str(server.cert))
+        page = make_window().demos
+        assert page.add_mailbox(server.url("Sent"), ["tim.one@comcast.net"], password=PASSWORD) is not None
+        qtbot.waitUntil(lambda: page.mailbox_picker is not None and page.mailbox_picker.isVisible(), timeout=20_000)
+        assert len(page.mailbox_picker.chosen()) == 8
