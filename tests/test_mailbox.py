@@ -150,11 +150,17 @@ def test_profiles_add_mail_confirms_the_address_then_adds_the_picks(tmp_path: Pa
 
 def test_emails_in_other_scripts_and_encodings_count_their_words_and_read_right(tmp_path: Path) -> None:
     """Japanese and Chinese put no spaces between words: a 60-character email is not "too short"."""
-    japanese = "お世話になっております。来週の会議の件ですが、火曜日の午後三時からでいかがでしょうか。資料は前日までにお送りします。"
+    japanese = (
+        "お世話になっております。来週の会議の件ですが、火曜日の午後三時からでいかがでしょうか。"
+        + "資料は前日までにお送りします。"
+    )
     chinese = (
         "大家好，我们下周二下午三点在三楼会议室开会，讨论新版本的发布计划，请大家准时参加，并提前准备好各自的进度报告。"
     )
-    french = "Bonjour à tous, la réunion de jeudi est déplacée à vendredi matin, même salle, même heure ; merci de prévenir vos équipes."
+    french = (
+        "Bonjour à tous, la réunion de jeudi est déplacée à vendredi matin, même salle, même heure ; "
+        "merci de prévenir vos équipes."
+    )
     messages = [
         (japanese, "iso-2022-jp"),
         (chinese, "gb2312"),

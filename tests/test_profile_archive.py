@@ -178,7 +178,7 @@ def test_a_failed_export_leaves_no_file(alice: Profile, tmp_path: Path, monkeypa
 
     monkeypatch.setattr(profile_archive, "_add_member", fail_on_weights)
     with pytest.raises(ArchiveError, match="Nothing was written"):
-        export_archive(alice, out / "alice.zip")
+        export_archive(alice, out / "alice.zip", replace=True)  # replacing it, as the window's save dialog asked
     assert [p.name for p in out.iterdir()] == ["alice.zip"] and (
         out / "alice.zip"
     ).read_bytes() == b"the previous export"

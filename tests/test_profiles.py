@@ -214,6 +214,36 @@ def test_export_adapter(tmp_path: Path, store: ProfileStore, trained: Profile) -
         assert (dest / name).read_bytes() == (src / name).read_bytes()
 
 
+def test_an_export_never_writes_over_what_is_there(tmp_path: Path, store: ProfileStore, trained: Profile) -> None:
+    """A kept version's folder, any folder with files, an existing file or a device are refused, and left as
+    they were; an export that fails on the way leaves nothing half-written."""
+    from ditto_desk.core.export.archive import export_archive
+
+    version = trained.active_adapter_dir
+    assert version is not None
+    before = snapshot(store.root)
+    with pytest.raises(ProfileError, match="already exists and is not an empty folder"):
+        export_adapter(trained, version)
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "mine.txt").write_text("keep me")
+    with pytest.raises(ProfileError, match="not an empty folder"):
+        export_adapter(trained, notes)
+    mine = tmp_path / "thesis.zip"
+    mine.write_bytes(b"not an archive of ours")
+    for existing in (mine, Path("/dev/null"), notes):
+        with pytest.raises(ProfileError, match="already exists"):
+            export_archive(trained, existing)
+    with pytest.raises(ProfileError, match="a special file"):
+        export_archive(trained, Path("/dev/null"), replace=True)
+    assert snapshot(store.root) == before and mine.read_bytes() == b"not an archive of ours"
+    assert [p.name for p in notes.iterdir()] == ["mine.txt"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert sorted(p.name for p in export_adapter(trained, empty).iterdir()) == [ADAPTER_CONFIG, ADAPTER_WEIGHTS]
+    assert export_archive(trained, mine, replace=True) == mine and mine.read_bytes()[:2] == b"PK"
+
+
 def test_failing_write_files_changes_nothing(store: ProfileStore, trained: Profile) -> None:
     before = snapshot(store.root)
     old_dir, old_log = trained.active_adapter_dir, trained.training_log

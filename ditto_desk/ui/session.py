@@ -145,14 +145,15 @@ class Session(QObject):
         return version
 
     def export_profile(self, file: str) -> bool:
-        """Write the open profile as one archive another computer's ditto-desk imports."""
+        """Write the open profile as one archive another computer's ditto-desk imports (the save dialog has asked
+        before replacing a file)."""
         from ditto_desk.core.export.archive import export_archive
 
         if self.profile is None:
             return False
         self.about_to_change.emit()  # edits in progress reach the file first
         try:
-            export_archive(self.profile, file)
+            export_archive(self.profile, file, replace=True)
         except (ProfileError, OSError) as exc:
             error_hub.error.emit("Could not export the profile", exc, "")
             return False

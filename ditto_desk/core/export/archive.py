@@ -45,6 +45,7 @@ from ditto_desk.core.export.archive_checks import (
     read_manifest,
     refused,
 )
+from ditto_desk.core.export.destination import new_file
 from ditto_desk.core.models.settings import BUNDLED_NAME
 from ditto_desk.core.profiles.adapter_folder import ADAPTER_CONFIG, ADAPTERS_DIR, MANIFEST, TRAINING_LOG, seal
 from ditto_desk.core.profiles.json_files import parse_json, read_json
@@ -68,10 +69,11 @@ _DEFAULT_LIMITS = ArchiveLimits()
 # -- export ----------------------------------------------------------------------------------------------------
 
 
-def export_archive(profile: Profile, file: Path | str) -> Path:
+def export_archive(profile: Profile, file: Path | str, replace: bool = False) -> Path:
     """Write ``profile`` (texts, settings, active adapter) as one zip at ``file``, atomically: a temporary
-    file beside it is renamed over it once complete, and removed on any failure. Returns ``file``."""
-    file = Path(file)
+    file beside it is renamed over it once complete, and removed on any failure. An existing ``file`` is refused,
+    unless ``replace`` (the user confirmed it) and it is a plain file. Returns ``file``."""
+    file = new_file(Path(file), replace)
     fresh = Profile.load(profile.path)  # every file checked, the adapter hashed: nothing damaged leaves
     members: dict[str, Path | bytes] = {n: fresh.path / n for n in TEXTS}
     members |= {n: data for n, data in _EMPTY.items() if not (fresh.path / n).exists()}

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ditto_desk.core.atomic import fsync_dir, fsync_file
 from ditto_desk.core.errors import ProfileError
+from ditto_desk.core.export.destination import new_folder
 from ditto_desk.core.models.settings import ModelSettings
 from ditto_desk.core.profiles.adapter_folder import check_base_model
 from ditto_desk.core.progress import CancelToken, Phase, ProgressCallback, ProgressEvent, ignore_progress
@@ -56,8 +57,7 @@ def export_merged(
     if profile.active_adapter_dir is None:
         raise ProfileError(f"The profile '{profile.name}' has no trained style yet. Train it first, then export.")
     dest = Path(dest_dir).expanduser()
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise ProfileError(f"{dest} already exists and is not an empty folder. Choose a new folder for the model.")
+    new_folder(dest, "the model")
     profile.verify()
     check_base_model(profile.active_adapter_dir, model_name(loaded_model_settings.model))  # before a long load
     settings, note = merge_settings(loaded_model_settings)
