@@ -249,3 +249,20 @@ def test_a_reply_profile_trains_and_writes_a_reply_to_an_email(tiny_model_dir: P
     assert main([*teach, "--request", ""]) == EXIT_USAGE  # an edit of nothing asked
     assert main(["teach", "--profile", "me", "--request", "x"]) == EXIT_USAGE  # no draft, no edited text
     assert len(ProfileStore().load("me").edits()) == 1
+
+
+def test_values_no_draft_could_use_are_refused_before_anything_loads(tmp_path: Path, capsys) -> None:
+    missing = ["--model", str(tmp_path / "no-model")]  # loading it would exit 4: these end earlier
+    for args in (
+        ["write", "hi", "--temperature", "inf", *missing],
+        ["write", "hi", "--temperature", "nan", *missing],
+        ["write", "hi", "--seed", "1180591620717411303424", *missing],
+        ["eval", "--threads", "-1", *missing],
+        ["eval", "--seed", "-3", *missing],
+    ):
+        with pytest.raises(SystemExit) as exited:  # argparse's own refusal, with the usage line
+            main(args)
+        assert exited.value.code == EXIT_USAGE, args
+    assert "must be from 0 (greedy) to 2" in capsys.readouterr().err
+    assert main(["write", "x" * 100_000, *missing]) == EXIT_BAD_INPUT
+    assert "at most 2,000 characters" in capsys.readouterr().err

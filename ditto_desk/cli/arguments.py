@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ditto_desk.core.app_settings import MAX_TEMPERATURE, MIN_TEMPERATURE
 from ditto_desk.core.errors import InputError, Refused, SettingError
 from ditto_desk.core.models.settings import DEVICES, QUANTIZATIONS, ModelSettings
 from ditto_desk.core.places import RESOURCES
@@ -32,10 +33,19 @@ def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
     return checked_overrides(overrides)
 
 
-def non_negative(text: str) -> float:
-    value = float(text)  # argparse turns a ValueError into "invalid non_negative value"
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more (0 writes greedily), got {text}")
+def temperature(text: str) -> float:
+    value = float(text)
+    if not MIN_TEMPERATURE <= value <= MAX_TEMPERATURE:  # inf and nan too
+        raise argparse.ArgumentTypeError(
+            f"must be from {MIN_TEMPERATURE:g} (greedy) to {MAX_TEMPERATURE:g}, got {text}"
+        )
+    return value
+
+
+def seed(text: str) -> int:
+    value = int(text)
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {2**63 - 1}, got {text}")
     return value
 
 

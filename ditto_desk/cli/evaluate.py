@@ -14,6 +14,7 @@ from ditto_desk.cli.arguments import (
     model_settings,
     parse_overrides,
     positive,
+    seed,
 )
 from ditto_desk.cli.exit_codes import EXIT_OK
 from ditto_desk.cli.terminal import job_progress
@@ -27,7 +28,7 @@ def add_parser(sub: Any) -> None:
     add_training_args(evaluate)
     evaluate.add_argument("--samples-per-prompt", type=int, default=2, help="generations per held-out prompt")
     evaluate.add_argument("--out", type=Path, default=Path("eval-out"), help="results folder; a rerun resumes it")
-    evaluate.add_argument("--seed", type=int, default=0, help="seeds the split and the sampling")
+    evaluate.add_argument("--seed", type=seed, default=0, help="seeds the split and the sampling")
     evaluate.add_argument(
         "--max-new-tokens", type=positive, help="cap every draft at this many tokens (default: as Compose)"
     )
@@ -43,7 +44,7 @@ def add_parser(sub: Any) -> None:
         help="a reply's request holds the message it answers, for training and every method; the report adds "
         "whether each draft answers its message",
     )
-    evaluate.add_argument("--threads", type=int, help="CPU threads for torch (1 is far faster on a busy machine)")
+    evaluate.add_argument("--threads", type=positive, help="CPU threads for torch (1 is far faster on a busy machine)")
     add_model_args(evaluate)
 
 

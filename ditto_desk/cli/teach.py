@@ -37,7 +37,6 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace, store: ProfileStore) -> int:
     from ditto_desk.core.jobs import teach_profile
     from ditto_desk.core.models.loading import load_tokenizer
-    from ditto_desk.core.texts.prompts import as_request
     from ditto_desk.core.texts.replies import compose_request
     from ditto_desk.core.training.config import preset
 
@@ -56,7 +55,7 @@ def run(args: argparse.Namespace, store: ProfileStore) -> int:
         draft, edited = _read(args.draft), _read(args.edited)
         prompts = [d.prompt for d in profile.demonstrations]
         if message is None:
-            request = as_request(args.request, prompts)
+            request = compose_request(None, args.request, prompts)
         else:  # worded as `write --reply-to` worded it, so the edit is kept with the request its draft answered
             tokenizer = load_tokenizer(model_settings(args))
             request = compose_request(

@@ -10,9 +10,10 @@ from ditto_desk.cli.arguments import (
     add_model_args,
     add_reply_to_arg,
     model_settings,
-    non_negative,
     positive,
     read_reply_to,
+    seed,
+    temperature,
 )
 from ditto_desk.cli.exit_codes import EXIT_OK
 from ditto_desk.core.app_settings import MAX_STYLE_STRENGTH, MIN_STYLE_STRENGTH
@@ -36,7 +37,7 @@ def add_parser(sub: Any) -> None:
     write.add_argument(
         "--max-new-tokens", type=positive, help="the longest draft, in tokens (default: from the profile's texts)"
     )
-    write.add_argument("--temperature", type=non_negative, default=0.7)
+    write.add_argument("--temperature", type=temperature, default=0.7)
     write.add_argument(
         "--style-strength",
         type=style_strength,
@@ -44,7 +45,7 @@ def add_parser(sub: Any) -> None:
         help=f"how much of the learned style, from {MIN_STYLE_STRENGTH:g} (the base model) through 1 (the style as "
         f"learned, the default) to {MAX_STYLE_STRENGTH:g}; lower trades voice for coherence",
     )
-    write.add_argument("--seed", type=int)
+    write.add_argument("--seed", type=seed)
     add_model_args(write)
 
 
@@ -61,9 +62,11 @@ def style_strength(value: str) -> float:
 def run(args: argparse.Namespace, store: ProfileStore) -> int:
     from ditto_desk.core.importing.files import IncomingMessage
     from ditto_desk.core.models.loading import load_model
+    from ditto_desk.core.texts.prompts import check_request
     from ditto_desk.core.texts.replies import compose_request
     from ditto_desk.core.writing.writer import WriteOptions, Writer
 
+    check_request(args.request)  # before the model loads
     if not args.request.strip() and args.reply_to is None:
         raise UsageError("Say what to write, or give the email you are answering with --reply-to FILE.")
     message = read_reply_to(args.reply_to) or IncomingMessage("")

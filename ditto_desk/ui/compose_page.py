@@ -31,7 +31,7 @@ from ditto_desk.core.app_settings import (
     MIN_STYLE_STRENGTH,
     MIN_TEMPERATURE,
 )
-from ditto_desk.core.errors import Refused
+from ditto_desk.core.errors import InputError, Refused
 from ditto_desk.core.writing.length import MAX_NEW_TOKENS, ROOM
 from ditto_desk.ui.model_host import FAILED, LOADING, ModelHost
 from ditto_desk.ui.reply_box import ReplyBox
@@ -240,7 +240,11 @@ class ComposePage(QWidget):
         profile = self.session.profile
         # The model's request, and the one an edit of the draft is kept with: the typed words in the profile's
         # form, after the message answered.
-        request = tasks.model_request(writer, profile, typed, message)
+        try:
+            request = tasks.model_request(writer, profile, typed, message)
+        except InputError as exc:
+            self._say(str(exc))
+            return
         adapter = profile.active_adapter_dir if profile is not None else None
         compare = self.compare.isChecked()
         self.teach_bar.forget()

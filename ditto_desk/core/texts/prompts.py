@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from ditto_desk.core.errors import InputError
+
 FALLBACK_PROMPT = "Write a short text."
 EMAIL_REQUEST, TEXT_REQUEST = "Write an email about: ", "Write a text about: "
 # A request that already asks for something ("Write…", "Draft…", "Reply to…") is used as typed.
@@ -22,6 +24,7 @@ _KIND_OF_TEXT = re.compile(r"^(?:an?|the|my)\s+(?:email|e-mail|mail|note|message
 MAX_PROMPT_WORDS = 15
 # Long "sentences" without spaces (URLs, tables, junk) must not turn into a huge prompt either.
 MAX_PROMPT_CHARS = 150
+MAX_REQUEST_CHARS = 2_000
 
 # Reply/forward markers in several mail clients' languages, repeated ("Re: Fwd: Re: ...").
 # A mailing list's tag ("[Spambayes] Re: ...") may stand before or between them.
@@ -108,6 +111,17 @@ def derive_prompt(text: str, subject: str | None = None) -> str:
 def _has_words(text: str) -> bool:
     # Punctuation alone ("...", "—") asks for nothing.
     return any(c.isalnum() for c in text)
+
+
+def check_request(typed: str) -> str:
+    """What the user typed as what to write, refused when it is far longer than any request (a pasted email
+    belongs in the box for the email being answered, which has its own cap)."""
+    if len(typed) > MAX_REQUEST_CHARS:
+        raise InputError(
+            f"The request is {len(typed):,} characters long; say in a few sentences what to write (at most "
+            f"{MAX_REQUEST_CHARS:,} characters). To answer an email, give it as the email you are replying to."
+        )
+    return typed
 
 
 def as_request(typed: str, training_prompts: Sequence[str] = ()) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ditto_desk.core.texts.demonstration import Demonstration
-from ditto_desk.core.texts.prompts import EMAIL_REQUEST, as_request, clean_subject, derive_prompt
+from ditto_desk.core.texts.prompts import EMAIL_REQUEST, as_request, check_request, clean_subject, derive_prompt
 
 # Tokens of the message answered that a request holds. benchmarks/replies.md: 128 keep three quarters of real
 # answered messages whole for 1.7x a training pass; 192 keep 84% for 1.9x, and 256 crowd the text out of the
@@ -73,7 +73,7 @@ def compose_request(
 ) -> str:
     """The request a draft answers: what the user typed, in the form of the profile's requests, after the message
     being answered when there is one. For a reply what to say is optional; the message's subject stands in for it."""
-    request = as_request(typed, training_prompts)
+    request = as_request(check_request(typed), training_prompts)
     if not reply_to.strip():
         return request
     if not request and subject and clean_subject(subject):
