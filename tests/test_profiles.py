@@ -115,12 +115,21 @@ def test_create_list_load(store: ProfileStore) -> None:
         ("tab\there", "control characters"),
         ("CON", "reserved"),
         ("what?", "path separators"),
+        ("evil\u202etxt.exe", "invisible characters"),  # would list as "evilexe.txt"
+        ("a\u200bb", "invisible characters"),  # would list as "ab"
+        ("\u200b", "invisible characters"),
+        ("\u200dx", "invisible characters"),
+        ("x\ud800y", "invisible characters"),  # a lone surrogate
     ],
 )
 def test_bad_names_refused(store: ProfileStore, name: str, fragment: str) -> None:
     with pytest.raises(ProfileError, match=fragment):
         store.create(name)
     assert store.list() == []
+
+
+def test_a_joiner_between_letters_is_part_of_a_name(store: ProfileStore) -> None:
+    assert store.create("می\u200cخواهم").name == "می\u200cخواهم"  # Persian writes the non-joiner inside words
 
 
 def test_name_limits_and_duplicates(store: ProfileStore) -> None:

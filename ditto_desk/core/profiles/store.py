@@ -73,6 +73,11 @@ def validate_profile_name(name: object) -> str:
         raise ProfileError(
             "A profile name can't contain control characters such as tabs or line breaks. Choose another name."
         )
+    if any(_hidden(name, i) for i in range(len(name))):
+        raise ProfileError(
+            "A profile name can't contain invisible characters (such as a zero-width space or a right-to-left "
+            "override, which make a name show as something it is not). Choose another name."
+        )
     if name.startswith("."):
         raise ProfileError("A profile name can't start with a dot. Choose another name.")
     if name.endswith("."):
@@ -83,6 +88,19 @@ def validate_profile_name(name: object) -> str:
             f"'{name}' is a reserved device name on Windows and can't be used for a profile. Choose another name."
         )
     return name
+
+
+def _hidden(name: str, i: int) -> bool:
+    """Whether ``name[i]`` is a character no one sees: a format character (bidi controls, zero-width spaces) or a
+    lone surrogate. The zero-width (non-)joiner is allowed between letters, where Persian and emoji use it."""
+    c = name[i]
+    category = unicodedata.category(c)
+    if category == "Cs":
+        return True
+    if category != "Cf":
+        return False
+    joins = c in "\u200c\u200d" and 0 < i < len(name) - 1
+    return not (joins and not name[i - 1].isspace() and not name[i + 1].isspace())
 
 
 def _name_key(name: str) -> str:
