@@ -10,22 +10,34 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from ditto_desk.cli.exit_codes import EXIT_FAILED
-from ditto_desk.cli.main import COMMANDS
-
 _COMMAND_LINE_FLAGS = {"--self-test", "-h", "--help"}
 
 
 def wants_window(args: Sequence[str]) -> bool:
     """Whether ``args`` ask for the window: no command, no command-line flag, and no word first (a mistyped
     command goes to the command line, which says so)."""
+    from ditto_desk.cli.main import COMMANDS
+
     if any(a in COMMANDS or a in _COMMAND_LINE_FLAGS for a in args):
         return False
     return not args or args[0].startswith("-")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
+    # Everything is imported in here, so a Ctrl+C while the libraries load (torch takes a second or more) ends
+    # with a word, not a traceback.
+    try:
+        return _run(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        from ditto_desk.cli.exit_codes import EXIT_CANCELLED
+
+        print("\nStopped.", file=sys.stderr)
+        return EXIT_CANCELLED
+
+
+def _run(args: list[str]) -> int:
+    from ditto_desk.cli.exit_codes import EXIT_FAILED
+
     if not wants_window(args):
         from ditto_desk.cli.main import main as command_line
 

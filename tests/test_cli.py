@@ -266,3 +266,20 @@ def test_values_no_draft_could_use_are_refused_before_anything_loads(tmp_path: P
     assert "must be from 0 (greedy) to 2" in capsys.readouterr().err
     assert main(["write", "x" * 100_000, *missing]) == EXIT_BAD_INPUT
     assert "at most 2,000 characters" in capsys.readouterr().err
+
+
+def test_ctrl_c_while_the_libraries_load_says_stopped_not_a_traceback() -> None:
+    """The interrupt arrives exactly as the command line starts to import (where torch and the core load)."""
+    code = (
+        "import builtins, os, signal\n"
+        "real = builtins.__import__\n"
+        "def interrupting(name, *args, **kwargs):\n"
+        "    if name == 'ditto_desk.cli.main':\n"
+        "        os.kill(os.getpid(), signal.SIGINT)\n"
+        "    return real(name, *args, **kwargs)\n"
+        "builtins.__import__ = interrupting\n"
+        "from ditto_desk.launcher import main\n"
+        "raise SystemExit(main(['models']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 130 and "Traceback" not in done.stderr and "Stopped." in done.stderr
