@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -141,6 +142,13 @@ def test_teach_keeps_an_edit_from_files_and_updates_the_style(tiny_model_dir: Pa
         EXIT_BAD_INPUT
     )
     assert "same as the draft" in capsys.readouterr().err
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for endless in ("/dev/zero", str(fifo)):  # would grow without end, or wait forever
+        assert main(["teach", "--profile", "me", "--request", "x", "--draft", endless, "--edited", str(edited)]) == (
+            EXIT_BAD_INPUT
+        )
+        assert "not a regular file" in capsys.readouterr().err
     before = ProfileStore().load("me").active_adapter_dir
     assert main(["teach", "--profile", "me", *model, *tiny, "--set", "teach_steps=1"]) == EXIT_OK
     profile = ProfileStore().load("me")

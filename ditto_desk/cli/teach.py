@@ -18,7 +18,7 @@ from ditto_desk.cli.arguments import (
 from ditto_desk.cli.exit_codes import EXIT_OK
 from ditto_desk.cli.terminal import job_progress
 from ditto_desk.core.errors import InputError, Refused, UsageError
-from ditto_desk.core.importing.decoding import decode_text
+from ditto_desk.core.importing.files import read_plain_text
 from ditto_desk.core.profiles.store import ProfileStore
 
 
@@ -76,10 +76,6 @@ def run(args: argparse.Namespace, store: ProfileStore) -> int:
 def _read(path: Path) -> str:
     """A text file in any of the encodings the importers read; a clear error for one that is not text."""
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"Could not read {path} ({exc.strerror or exc}).") from exc
-    try:
-        return decode_text(raw, str(path))
+        return read_plain_text(path)
     except Refused as exc:
         raise InputError(f"{path}: {exc}") from exc

@@ -186,6 +186,24 @@ def pasted_message(text: str) -> IncomingMessage:
     return _incoming(text, "the message is empty: paste the email you are answering")
 
 
+def read_plain_text(path: str | Path) -> str:
+    """A text file's text, in any encoding the importers read; refused, with why, when it is not a regular file
+    (a pipe or a device would never end), is empty, over 1 MB or binary."""
+    path = Path(path)
+    try:
+        info = path.stat()
+    except OSError as error:
+        raise _Refused(f"could not read: {_os_reason(error)}") from error
+    if not stat.S_ISREG(info.st_mode):
+        raise _Refused("not a regular file")
+    if info.st_size > MAX_FILE_BYTES:
+        raise _Refused(too_large(info.st_size, MAX_FILE_BYTES))
+    text = decode_text(_read(path, MAX_FILE_BYTES))
+    if looks_binary(text):
+        raise _Refused(BINARY)
+    return text
+
+
 def read_message(path: str | Path) -> IncomingMessage:
     """The message to answer in a file (any format the importer reads); refused, with why, like an import."""
     text, subject, email = _file_text(Path(path))
