@@ -40,6 +40,8 @@ def test_an_edit_that_changes_nothing_is_not_kept(trained) -> None:
     assert profile.edits() == []
     profile.add_edit(*EDITS[0])
     assert [e.edited for e in trained.load("me").edits()] == [EDITS[0][2]]
+    profile.add_edit(*EDITS[0])  # kept again after a cancelled update: still one edit waiting
+    assert [e.edited for e in trained.load("me").edits()] == [EDITS[0][2]]
 
 
 def test_an_update_trains_on_the_edits_and_keeps_the_sft_reference(trained, tiny_settings, tiny_config) -> None:

@@ -4,6 +4,7 @@ waiting to be taught (core/training/teach.py). The draft and the edited text are
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,12 @@ from ditto_desk.cli.arguments import (
     parse_overrides,
     read_reply_to,
 )
-from ditto_desk.cli.exit_codes import EXIT_OK
+from ditto_desk.cli.exit_codes import EXIT_CANCELLED, EXIT_OK
 from ditto_desk.cli.terminal import job_progress
 from ditto_desk.core.errors import InputError, Refused, UsageError
 from ditto_desk.core.importing.files import read_plain_text
 from ditto_desk.core.profiles.store import ProfileStore
+from ditto_desk.core.progress import Cancelled
 
 
 def add_parser(sub: Any) -> None:
@@ -65,8 +67,17 @@ def run(args: argparse.Namespace, store: ProfileStore) -> int:
         print(f"Kept the edit in {profile.name!r}; {len(profile.waiting_edits())} edit(s) waiting to be taught.")
         if args.later:
             return EXIT_OK
-    with job_progress() as (progress, cancel):
-        summary = teach_profile(store, profile.name, model_settings(args), config, progress, cancel)
+    try:
+        with job_progress() as (progress, cancel):
+            summary = teach_profile(store, profile.name, model_settings(args), config, progress, cancel)
+    except Cancelled:
+        waiting = len(profile.waiting_edits())
+        print(
+            f"\nCancelled. Nothing was learned; the style is as it was. {waiting} edit(s) wait to be taught: "
+            f"`ditto-desk teach --profile {profile.name}` teaches them.",
+            file=sys.stderr,
+        )
+        return EXIT_CANCELLED
     phases = ", ".join(f"{k} {v:.0f}s" for k, v in summary.phase_seconds.items())
     print(f"Taught {summary.profile!r} in {summary.seconds:.0f}s ({phases}) on {summary.model}.")
     print(f"New version saved in {summary.adapter_dir}; `ditto-desk profiles undo {summary.profile}` takes it back.")

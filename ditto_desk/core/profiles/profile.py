@@ -287,11 +287,18 @@ class Profile:
         return [e for e in self.edits() if e.waiting(current)]
 
     def add_edit(self, request: str, draft: str, edited: str) -> Edit:
-        """Keep a corrected draft to teach with; one that changes nothing is refused (InputError says why)."""
+        """Keep a corrected draft to teach with; one that changes nothing is refused (InputError says why). The same
+        edit still waiting (a retry after a cancelled update) is kept once: that one is returned."""
         check_edit(request, draft, edited)
         edit = Edit(request.strip(), draft.strip(), edited.strip(), now_iso())
         with self._lock.held(wait=EDIT_WAIT_S):
-            self._write_json(self.path / EDITS_FILE, edits_json([*self.edits(), edit]), "the edit")
+            edits = self.edits()
+            current = self.active_adapter_dir.name if self.active_adapter_dir else None
+            same = (edit.request, edit.draft, edit.edited)
+            for kept in edits:
+                if (kept.request, kept.draft, kept.edited) == same and kept.waiting(current):
+                    return kept
+            self._write_json(self.path / EDITS_FILE, edits_json([*edits, edit]), "the edit")
         return edit
 
     def mark_taught(self, taught: Iterable[Edit], version: str) -> None:
