@@ -102,6 +102,7 @@ class MainWindow(QMainWindow):
         self.session.profile_changed.connect(self._title)
         self.model_host.state_changed.connect(self._model_state)
         self.model_host.progress.connect(self._model_progress)
+        self.model_host.kept.connect(self._model_kept)
 
     def _shortcuts(self) -> None:
         def add(keys: str | QKeySequence, slot: object) -> None:
@@ -234,6 +235,18 @@ class MainWindow(QMainWindow):
             self.error_boxes.remove(old)
             old.deleteLater()
         self.error_boxes.append(show_error(self, title, exc, trace))
+
+    def _model_kept(self, model_json: dict, error: str) -> None:
+        """The model chosen did not load: the settings go back to the one still in use, which the window names."""
+        from ditto_desk.core.models.settings import ModelSettings
+
+        kept = ModelSettings.from_json(model_json)
+        settings = self.session.settings
+        settings.model, settings.device, settings.quantization = kept.model, kept.device, kept.quantization
+        self.session.save_settings()
+        self.learn.refresh()
+        message = f"Still using {self.model_host.description}: the model chosen did not load."
+        self.statusBar().showMessage(message, 10_000)
 
     def open_settings(self) -> None:
         if self.session.training:

@@ -25,8 +25,11 @@ LOADING, READY, FAILED, IDLE = ModelState.LOADING, ModelState.READY, ModelState.
 
 
 class ModelHost(QObject):
+    """The model in use stays in use until another has loaded: a load that fails puts it back (``kept``)."""
+
     state_changed = Signal(str)
     progress = Signal(object)  # core ProgressEvents (Phase.CONVERT on the first run, then Phase.LOAD)
+    kept = Signal(dict, str)  # a load failed: the model json still in use, and why the other did not load
 
     def __init__(self) -> None:
         super().__init__()
@@ -38,6 +41,8 @@ class ModelHost(QObject):
         self.error = ""
         self.job: Job | None = None
         self._pending: dict[str, str] | None = None
+        self._loading: dict[str, str] = {}
+        self._working: tuple[dict[str, str], Any, Any, str, str] | None = None  # json, writer, machine, texts
 
     @property
     def busy(self) -> bool:
@@ -48,7 +53,10 @@ class ModelHost(QObject):
         if self.job is not None:
             self._pending = dict(model_json)
             return
+        if self.writer is not None:
+            self._working = (self._loading, self.writer, self.machine, self.description, self.note)
         self.writer = self.machine = None
+        self._loading = dict(model_json)
         self._set_state(LOADING)
         job = Job(tasks.load_writer(dict(model_json)), "Could not load the model")
         job.progress.connect(self.progress)
@@ -68,17 +76,26 @@ class ModelHost(QObject):
         self.description = self.writer.loaded.describe()
         self.note = self.writer.loaded.note
         self.error = ""
+        self._working = None
         self._set_state(READY)
 
     def _failed(self, exc: BaseException, trace: str) -> None:
         self.error = str(exc)
-        self._set_state(FAILED)
+        if self._working is None:
+            self._set_state(FAILED)
+            return
+        (self._loading, self.writer, self.machine, self.description, self.note), self._working = self._working, None
+        self.kept.emit(dict(self._loading), self.error)
+        self._set_state(READY)
 
     def _ended(self) -> None:
         self.job = None
         if self._pending is not None:
             pending, self._pending = self._pending, None
             self.load(pending)
+        elif self.state == LOADING and self._working is not None:  # cancelled: the model in use stays
+            (self._loading, self.writer, self.machine, self.description, self.note), self._working = self._working, None
+            self._set_state(READY)
         elif self.state == LOADING:  # cancelled (the window is closing)
             self._set_state(IDLE)
 

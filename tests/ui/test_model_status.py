@@ -42,3 +42,23 @@ def test_a_download_shows_its_progress_in_a_dialog_that_can_stop_it(make_window,
     host._set_state("idle")  # what the host does once the job has stopped
     assert window.findChild(QProgressDialog, "convertDialog") is None or not dialog.isVisible()
     assert "open Settings" in window.model_label.text()
+
+
+def test_a_model_that_does_not_load_leaves_the_one_in_use_in_use(make_window, qtbot, tmp_path) -> None:
+    """Choosing a model that cannot load (an unreachable hub model, a broken folder) says why, and the window goes
+    on with the model it had: Write stays possible and the settings name that model again."""
+    window = make_window(autoload_model=True)
+    host = window.model_host
+    qtbot.waitUntil(lambda: host.state == "ready", timeout=60_000)
+    working, described = host.writer, host.description
+    not_a_model = tmp_path / "not-a-model"
+    not_a_model.mkdir()
+    window.session.settings.model = str(not_a_model)
+    window.load_model()
+    assert host.busy
+    qtbot.waitUntil(lambda: host.state == "ready" and not host.busy, timeout=60_000)
+    assert host.writer is working and host.description == described
+    assert window.session.settings.model == "bundled"
+    assert window.model_label.text() == f"Model: {described}"
+    assert "Still using" in window.statusBar().currentMessage()
+    assert "is not a model folder" in window.error_boxes[-1].text()
