@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QMenu,
     QPushButton,
     QSplitter,
     QStyle,
@@ -29,14 +28,12 @@ from ditto_desk.bridge.workers import Job, error_hub
 from ditto_desk.core.errors import ProfileError
 from ditto_desk.core.importing.files import ImportResult, Refusal, import_text
 from ditto_desk.core.importing.reasons import SUPPORTED
-from ditto_desk.core.mailbox.picking import DEFAULT_PICKS, Pick
-from ditto_desk.core.mailbox.scan import MailboxScan
 from ditto_desk.core.texts.demonstration import Demonstration, split_new
 from ditto_desk.core.texts.guidance import flag, guidance, preview, ready_to_learn
 from ditto_desk.ui.demo_delegate import PREVIEW_ROLE, PROMPT_ROLE, DemoDelegate
 from ditto_desk.ui.demo_editor import DemoEditor
 from ditto_desk.ui.import_panels import ImportProgress, RefusalPanel
-from ditto_desk.ui.mailbox_dialog import MailboxPicker, ask_addresses, ask_imap_folder
+from ditto_desk.ui.mailbox_import import MailboxImport
 from ditto_desk.ui.session import Session
 
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -71,9 +68,6 @@ class DemonstrationsPage(QWidget):
         self.demos: list[Demonstration] = []
         self.locked = False
         self.import_job: Job | None = None
-        self.mailbox_picker: MailboxPicker | None = None
-        self._likely_addresses: list[str] = []  # from the last mailbox that held none of the user's emails
-        self._last_imap = ""  # the IMAP folder last read, offered again (never its password)
         self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
         self._save_timer.timeout.connect(self.save)
         self._build()
@@ -118,16 +112,8 @@ class DemonstrationsPage(QWidget):
         self.add_button = QPushButton("&Add files…")
         self.add_button.setToolTip(f"Choose files to add ({SUPPORTED})")
         self.add_button.clicked.connect(self.choose_files)
-        self.mailbox_button = QPushButton("From a &mailbox…")
-        self.mailbox_button.setToolTip(
-            "Pick your own best emails from a mailbox your mail program keeps or exports (an mbox file or a Maildir "
-            "folder); you confirm them before they are added"
-        )
-        mailbox_menu = QMenu(self.mailbox_button)
-        mailbox_menu.addAction("An mbox file…", self.choose_mbox)
-        mailbox_menu.addAction("A Maildir folder…", self.choose_maildir)
-        mailbox_menu.addAction("An IMAP folder on your mail server…", self.choose_imap)
-        self.mailbox_button.setMenu(mailbox_menu)
+        self.mailbox = MailboxImport(self, self)
+        self.mailbox_button = self.mailbox.button
         self.remove_button = QPushButton("&Remove")
         self.remove_button.setToolTip("Remove the selected texts (Delete)")
         self.remove_button.clicked.connect(self.remove_selected)
@@ -237,63 +223,6 @@ class DemonstrationsPage(QWidget):
             self, "Add your texts", str(Path.home()), "Texts (*.txt *.md *.eml *.html *.htm *.docx);;All files (*)"
         )
         self.add_paths(paths)
-
-    def choose_mbox(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Your mailbox (mbox)", str(Path.home()), "Mailboxes (*.mbox *.mbx);;All files (*)"
-        )
-        if path:
-            self.add_mailbox(path)
-
-    def choose_maildir(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Your Maildir folder", str(Path.home()))
-        if path:
-            self.add_mailbox(path)
-
-    def choose_imap(self) -> None:
-        chosen = ask_imap_folder(self, self._last_imap)
-        if chosen:
-            self._last_imap = chosen[0]
-            self.add_mailbox(chosen[0], password=chosen[1])
-
-    def add_mailbox(self, path: str | Path, me: list[str] | None = None, password: str = "") -> Job | None:
-        """Read a mailbox in the background for the user's own emails (from ``me``, asked for when not given),
-        then let them confirm the picks (:class:`MailboxPicker`); nothing is added before they do."""
-        if not self._can_add():
-            return None
-        if self.import_job is not None:
-            self.message.emit("Still reading: wait for it, or press Cancel.")
-            return None
-        if me is None:
-            me = ask_addresses(self, self._likely_addresses or self.session.settings.my_addresses)
-        if not me:
-            return None
-        job = Job(tasks.pick_from_mailbox(str(path), me, DEFAULT_PICKS, password), "Could not read the mailbox")
-        job.progress.connect(self.importing.on_progress)
-        job.finished.connect(lambda result: self._mailbox_read(me, *result))
-        job.cancelled.connect(lambda: self.message.emit("Reading the mailbox was cancelled: nothing was added."))
-        job.ended.connect(self._import_ended)
-        self.importing.cancel_requested.connect(job.cancel)
-        self.importing.start(1)
-        self.import_job = job.start()
-        return job
-
-    def _mailbox_read(self, me: list[str], scan: MailboxScan, picks: list[Pick]) -> None:
-        if not scan.own.found:
-            self._likely_addresses = scan.likely_addresses()
-            most = f" Most are from {', '.join(self._likely_addresses)}." if self._likely_addresses else ""
-            self.message.emit(
-                f"None of the {scan.read.messages:,} emails is one of yours to learn from (sent from "
-                f"{', '.join(me)}).{most} Choose the mailbox again with your address, or give your Sent folder."
-            )
-            return
-        self.session.settings.my_addresses = list(me)
-        self.session.save_settings()
-        self.mailbox_picker = MailboxPicker(scan, picks, self)
-        self.mailbox_picker.accepted.connect(
-            lambda: self.add_result(ImportResult(demonstrations=self.mailbox_picker.chosen()))
-        )
-        self.mailbox_picker.open()
 
     def add_result(self, result: ImportResult, keep_refusals: ImportResult | None = None) -> None:
         """Append the imported texts (skipping ones already in the list) and show what was refused."""

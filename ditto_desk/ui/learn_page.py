@@ -266,7 +266,7 @@ class LearnPage(QWidget):
         if not self.pending or self.model_host.busy:
             return
         self.pending = False
-        if state == FAILED:
+        if state == FAILED or self.model_host.error:  # failed, or failed and the model in use was kept
             # Training would load the same model and fail the same way: one dialog about it is enough.
             what = "The update" if self.kind == TEACH else "Training"
             self.phase_label.setText(f"{what} did not start: the model could not be loaded (see Settings).")

@@ -187,13 +187,13 @@ def test_emails_picked_from_a_mailbox_are_confirmed_swapped_and_added(make_windo
     box.close()
     window = make_window()
     page = window.demos
-    assert page.add_mailbox(tmp_path / "Sent", ["nobody@example.org"]) is not None
+    assert page.mailbox.add(tmp_path / "Sent", ["nobody@example.org"]) is not None
     qtbot.waitUntil(lambda: page.import_job is None, timeout=20_000)
-    assert page.list.count() == 0 and page.mailbox_picker is None and page._likely_addresses
+    assert page.list.count() == 0 and page.mailbox.picker is None and page.mailbox.likely_addresses
 
-    assert page.add_mailbox(tmp_path / "Sent", ["tim.one@comcast.net"]) is not None
-    qtbot.waitUntil(lambda: page.mailbox_picker is not None and page.mailbox_picker.isVisible(), timeout=20_000)
-    picker = page.mailbox_picker
+    assert page.mailbox.add(tmp_path / "Sent", ["tim.one@comcast.net"]) is not None
+    qtbot.waitUntil(lambda: page.mailbox.picker is not None and page.mailbox.picker.isVisible(), timeout=20_000)
+    picker = page.mailbox.picker
     items = [picker.list.item(i) for i in range(picker.list.count())]
     ticked = [i for i in items if i.checkState() == Qt.CheckState.Checked]
     assert len(items) == 9 and len(ticked) == 8 and all("standing for" in i.text() for i in ticked)
@@ -216,6 +216,6 @@ def test_emails_picked_from_an_imap_folder_come_to_the_same_picker(make_window, 
         server.fill("Sent", [p.read_bytes() for p in sorted(corpus.glob("*/*.eml"))])
         monkeypatch.setenv("SSL_CERT_FILE", str(server.cert))
         page = make_window().demos
-        assert page.add_mailbox(server.url("Sent"), ["tim.one@comcast.net"], password=PASSWORD) is not None
-        qtbot.waitUntil(lambda: page.mailbox_picker is not None and page.mailbox_picker.isVisible(), timeout=20_000)
-        assert len(page.mailbox_picker.chosen()) == 8
+        assert page.mailbox.add(server.url("Sent"), ["tim.one@comcast.net"], password=PASSWORD) is not None
+        qtbot.waitUntil(lambda: page.mailbox.picker is not None and page.mailbox.picker.isVisible(), timeout=20_000)
+        assert len(page.mailbox.picker.chosen()) == 8
