@@ -201,3 +201,24 @@ def test_the_relevance_measure_ranks_real_replies_high_and_replies_to_other_mess
     shifted = relevance([d.text for d in replies[1:] + replies[:1]], range(len(replies)), messages)
     assert len(replies) >= 30 and real.answers >= 0.4 and shifted.answers <= 0.1 < 3 / len(replies) + 0.1
     assert real.reciprocal_rank > 3 * shifted.reciprocal_rank
+
+
+def test_the_style_strength_scales_the_trained_methods_and_reuses_the_base_models_drafts(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    """At strength 0 SFT and DITTO write what the base model writes (the same seeds, the update scaled to
+    nothing); a rerun at another strength in the same folder redraws only the trained methods' drafts."""
+    corpus = write_corpus(tmp_path / "corpus", texts_per_author=3)
+    args = ["eval", "--corpus", str(corpus), "--k", "1", "--samples-per-prompt", "2", "--out", str(tmp_path / "out")]
+    args += ["--model", str(tiny_model_dir), "--quantization", "none", *TINY]
+    assert main(args) == EXIT_OK
+    learned = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assert main([*args, "--style-strength", "0"]) == EXIT_OK
+    scaled = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assert scaled["setup"]["decoding"]["style_strength"] == 0.0 and "style_strength" not in learned["setup"]["decoding"]
+    for author, a in scaled["authors"].items():
+        methods, before = a["methods"], learned["authors"][author]["methods"]
+        assert methods["zero-shot"]["generations"] == before["zero-shot"]["generations"]  # reused
+        assert methods["ditto"]["generations"] == methods["zero-shot"]["generations"]
+        assert methods["sft"]["generations"] == methods["zero-shot"]["generations"]
+        assert before["ditto"]["generations"] != before["zero-shot"]["generations"]  # the style, at strength 1

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ditto_desk.core.app_settings import MAX_TEMPERATURE, MIN_TEMPERATURE
+from ditto_desk.core.app_settings import MAX_STYLE_STRENGTH, MAX_TEMPERATURE, MIN_STYLE_STRENGTH, MIN_TEMPERATURE
 from ditto_desk.core.errors import InputError, Refused, SettingError
 from ditto_desk.core.models.settings import DEVICES, QUANTIZATIONS, ModelSettings
 from ditto_desk.core.places import RESOURCES
@@ -40,6 +40,16 @@ def temperature(text: str) -> float:
             f"must be from {MIN_TEMPERATURE:g} (greedy) to {MAX_TEMPERATURE:g}, got {text}"
         )
     return value
+
+
+def style_strength(value: str) -> float:
+    try:
+        strength = float(value)
+    except ValueError:
+        strength = float("nan")
+    if not MIN_STYLE_STRENGTH <= strength <= MAX_STYLE_STRENGTH:
+        raise argparse.ArgumentTypeError(f"must be a number from {MIN_STYLE_STRENGTH:g} to {MAX_STYLE_STRENGTH:g}")
+    return strength
 
 
 def seed(text: str) -> int:

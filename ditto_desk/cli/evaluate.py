@@ -15,6 +15,7 @@ from ditto_desk.cli.arguments import (
     parse_overrides,
     positive,
     seed,
+    style_strength,
 )
 from ditto_desk.cli.exit_codes import EXIT_OK
 from ditto_desk.cli.terminal import job_progress
@@ -44,6 +45,13 @@ def add_parser(sub: Any) -> None:
         help="a reply's request holds the message it answers, for training and every method; the report adds "
         "whether each draft answers its message",
     )
+    evaluate.add_argument(
+        "--style-strength",
+        type=style_strength,
+        default=1.0,
+        help="the learned update's scale for SFT and DITTO while they write (as Compose's Style; 1 = as learned); "
+        "with the same --out, the base model's drafts are reused",
+    )
     evaluate.add_argument("--threads", type=positive, help="CPU threads for torch (1 is far faster on a busy machine)")
     add_model_args(evaluate)
 
@@ -61,7 +69,7 @@ def run(args: argparse.Namespace, store: ProfileStore) -> int:
         samples_per_prompt=args.samples_per_prompt,
         seed=args.seed,
         model=model_settings(args),
-        decoding=Decoding(max_new_tokens=args.max_new_tokens),
+        decoding=Decoding(max_new_tokens=args.max_new_tokens, style_strength=args.style_strength),
         adapters_from=args.adapters_from,
         replies=args.replies,
     )

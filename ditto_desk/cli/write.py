@@ -13,6 +13,7 @@ from ditto_desk.cli.arguments import (
     positive,
     read_reply_to,
     seed,
+    style_strength,
     temperature,
 )
 from ditto_desk.cli.exit_codes import EXIT_OK
@@ -47,16 +48,6 @@ def add_parser(sub: Any) -> None:
     )
     write.add_argument("--seed", type=seed)
     add_model_args(write)
-
-
-def style_strength(value: str) -> float:
-    try:
-        strength = float(value)
-    except ValueError:
-        strength = float("nan")
-    if not MIN_STYLE_STRENGTH <= strength <= MAX_STYLE_STRENGTH:
-        raise argparse.ArgumentTypeError(f"must be a number from {MIN_STYLE_STRENGTH:g} to {MAX_STYLE_STRENGTH:g}")
-    return strength
 
 
 def run(args: argparse.Namespace, store: ProfileStore) -> int:

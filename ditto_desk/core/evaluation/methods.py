@@ -40,13 +40,20 @@ class Decoding:
     # usual length was cut whenever that one text was short, which no user meets.)
     max_new_tokens: int | None = None
     batch_size: int = 8  # sequences generated together
+    # The learned update's scale for the trained methods, as Compose's Style control sets it (1 = as learned).
+    style_strength: float = 1.0
 
     def length(self, demonstration_tokens: Sequence[int]) -> DraftLength:
         bounds = draft_length(demonstration_tokens)
         return bounds if self.max_new_tokens is None else bounds.capped_at(min(bounds.cap, self.max_new_tokens))
 
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+    def to_json(self, trained: bool = True) -> dict[str, Any]:
+        """What a result was drawn with. The style strength is left out where it changes nothing (the untrained
+        methods, and 1), so that results drawn before it existed still match."""
+        data = asdict(self)
+        if not trained or self.style_strength == 1.0:
+            del data["style_strength"]
+        return data
 
 
 @contextmanager

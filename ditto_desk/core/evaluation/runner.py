@@ -29,6 +29,7 @@ from ditto_desk.core.evaluation.methods import (
 )
 from ditto_desk.core.evaluation.report import EvalReport, build_report, write_report
 from ditto_desk.core.evaluation.store import ResultStore, fingerprint
+from ditto_desk.core.models.decoding import adapter_strength
 from ditto_desk.core.models.loading import LoadedModel, load_model
 from ditto_desk.core.models.settings import ModelSettings
 from ditto_desk.core.progress import CancelToken, Phase, ProgressCallback, ProgressClock, ProgressEvent, ignore_progress
@@ -175,7 +176,7 @@ def _plan(split: AuthorSplit, options: EvalOptions, config: TrainingConfig, stor
             {
                 **base,
                 "method": m,
-                "decoding": options.decoding.to_json(),
+                "decoding": options.decoding.to_json(trained=m in TRAINED),
                 "draft_rules": DRAFT_RULES,
                 "samples": options.samples_per_prompt,
                 "few_shot_budget": options.few_shot_budget if m == "few-shot" else None,
@@ -312,7 +313,8 @@ def _run_cell(
     def on_batch(done: int, total: int) -> None:
         clock.emit(Phase.GENERATE, message, 0.9 * done / total, units)
 
-    with method_model(model, method) as active, loaded.autocast():
+    strength = options.decoding.style_strength if method in TRAINED else 1.0
+    with method_model(model, method) as active, loaded.autocast(), adapter_strength(active, strength):
         texts, ended, tokens = generate(
             active,
             tokenizer,
