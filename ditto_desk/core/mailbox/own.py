@@ -28,7 +28,7 @@ MIN_OWN_WORDS = 20
 _FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|wg|tr|rv|enc)\s*:", re.IGNORECASE)
 _AUTO_SUBJECT = re.compile(
     r"^\s*(?:auto(?:matic)?(?:\s+reply)?\s*:|automatic reply|out of (?:the )?office|abwesenheitsnotiz|"
-    r"r[ée]ponse automatique|vacation|away from)",
+    r"r[ée]ponse automatique)",
     re.IGNORECASE,
 )
 _BOUNCE_SENDERS = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon)@", re.IGNORECASE)
@@ -109,12 +109,13 @@ def machine_written(headers: email.message.Message) -> str:
         return "an automatic reply"
     if headers.get("X-Autoreply") or headers.get("X-Autorespond"):
         return "an automatic reply"
-    if str(headers.get("Precedence", "")).strip().lower() in ("auto_reply", "bulk", "junk"):
+    # Not "bulk": a mailing list stamps it on every post it passes on, the user's own included.
+    if str(headers.get("Precedence", "")).strip().lower() in ("auto_reply", "junk"):
         return "an automatic reply"
     if _AUTO_SUBJECT.match(_text(headers.get("Subject", ""))):
         return "an automatic reply"
-    sender = address(headers.get("From", ""))
-    if _BOUNCE_SENDERS.match(sender) or "report-type=delivery-status" in str(headers.get("Content-Type", "")).lower():
+    author = address(headers.get("From", ""))
+    if _BOUNCE_SENDERS.match(author) or "report-type=delivery-status" in str(headers.get("Content-Type", "")).lower():
         return "a bounce"
     return ""
 

@@ -3,12 +3,12 @@ folder, one raw message at a time, in bounded memory, with progress and cancel.
 
 The mbox is split here in one streaming pass, by hand: the stdlib's ``mailbox.mbox`` first scans the whole file for
 its table of contents, with no progress and no way to stop, then seeks back for each message. A Maildir is the
-stdlib's ``mailbox.Maildir``, read-only: its files are read, never moved or flagged.
+folder of files in new/ and cur/, read, never moved or renamed (a rename is how Maildir flags a message).
 """
 
 from __future__ import annotations
 
-import mailbox
+import os
 import re
 import stat
 from collections.abc import Iterator
@@ -22,6 +22,7 @@ from ditto_desk.core.progress import CancelToken, Phase, ProgressCallback, Progr
 # Progress is reported every this many bytes of an mbox (or messages of a Maildir), not for every message.
 _PROGRESS_BYTES = 8_000_000
 _PROGRESS_MESSAGES = 200
+_MAX_LINE = 1_000_000
 # mboxrd quotes a body line "From …" as ">From …" (mboxo did so too, losing the difference): one ">" goes.
 _QUOTED_FROM = re.compile(rb"^>(>*From )")
 TOO_LARGE = f"larger than {MAX_CONTAINER_BYTES // 1_000_000} MB with its attachments, so it was not read"
@@ -98,7 +99,7 @@ def _mbox(
     except OSError as exc:
         raise InputError(f"Could not read {path} ({exc.strerror or exc}).") from exc
     with handle:
-        for line in handle:
+        while line := handle.readline(_MAX_LINE):  # bounded: a file with no line breaks is read in pieces
             done += len(line)
             if previous_blank and line.startswith(b"From "):  # a new message begins
                 if stats.messages:
@@ -132,23 +133,35 @@ def _message(path: Path, number: int, lines: list[bytes] | None) -> RawMessage:
 
 
 def _maildir(path: Path, stats: ReadStats, progress: ProgressCallback, cancel: CancelToken) -> Iterator[RawMessage]:
-    box = mailbox.Maildir(path, factory=None, create=False)
-    keys = sorted(box.iterkeys())
-    for index, key in enumerate(keys):
+    """A Maildir's messages are the files in its new/ and cur/ (names not starting with a dot), each read with
+    a regular-file and size check first, so that a pipe or a device left there cannot stall the read."""
+    files = []
+    for sub in ("new", "cur"):
+        try:
+            files += sorted((e for e in os.scandir(path / sub) if not e.name.startswith(".")), key=lambda e: e.name)
+        except OSError as exc:
+            raise InputError(f"Could not read {path / sub} ({exc.strerror or exc}).") from exc
+    for index, entry in enumerate(files):
         if index % _PROGRESS_MESSAGES == 0:
             cancel.raise_if_cancelled()
-            progress(progress_event(f"Reading {path.name}:", index, len(keys), index))
+            progress(progress_event(f"Reading {path.name}:", index, len(files), index))
         stats.messages += 1
-        where = f"{path.name}, {key}"
+        where = f"{path.name}, {entry.name}"
         try:
-            with box.get_file(key) as handle:
+            info = os.stat(entry.path, follow_symlinks=False)
+            if not stat.S_ISREG(info.st_mode):
+                yield RawMessage(where, problem="not a regular file, so it was not read")
+                continue
+            if info.st_size > MAX_CONTAINER_BYTES:
+                yield RawMessage(where, problem=TOO_LARGE)
+                continue
+            with open(entry.path, "rb") as handle:
                 data = handle.read(MAX_CONTAINER_BYTES + 1)
-        except (OSError, KeyError) as exc:  # unreadable, or gone since the folder was listed
-            reason = exc.strerror.lower() if isinstance(exc, OSError) and exc.strerror else "it is gone"
-            yield RawMessage(where, problem=f"could not be read ({reason})")
+        except OSError as exc:  # unreadable, or gone since the folder was listed
+            yield RawMessage(where, problem=f"could not be read ({(exc.strerror or str(exc)).lower()})")
             continue
         yield RawMessage(where, problem=TOO_LARGE) if len(data) > MAX_CONTAINER_BYTES else RawMessage(where, data)
-    progress(progress_event(f"Read {path.name}:", len(keys), len(keys), len(keys)))
+    progress(progress_event(f"Read {path.name}:", len(files), len(files), len(files)))
 
 
 def progress_event(message: str, done: int, total: int, messages: int) -> ProgressEvent:
