@@ -25,7 +25,8 @@ from ditto_desk.core.progress import CancelToken, ProgressCallback, ignore_progr
 
 IMAPS_PORT = 993
 TIMEOUT_S = 15.0  # connect, log in and each command: an unreachable server is said within this
-_BATCH = 100  # messages per FETCH
+_BATCH = 100  # messages whose headers one FETCH asks for
+_FETCH_BYTES = 20_000_000  # whole messages one FETCH asks for, at most, together
 _FETCHED = re.compile(rb"UID (\d+)")
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 
@@ -71,23 +72,56 @@ def read_imap(
     """Every message of ``folder``: the headers alone of those ``wanted`` refuses, the whole of the others."""
     cancel = cancel or CancelToken()
     with _Session(folder, password) as imap:
-        uids = _command("search", imap.uid("SEARCH", "ALL"))[0].split()
-        for start in range(0, len(uids), _BATCH):
-            cancel.raise_if_cancelled()
-            batch = uids[start : start + _BATCH]
-            progress(progress_event(f"Reading {folder.folder}:", start, len(uids), start))
-            heads = _fetch(imap, batch, "(UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (FROM SUBJECT)])")
-            whole = [uid for uid, (head, size) in heads.items() if wanted(head) and size <= MAX_CONTAINER_BYTES]
-            bodies = _fetch(imap, whole, "(UID RFC822.SIZE BODY.PEEK[])") if whole else {}
-            for uid in batch:
-                stats.messages += 1
-                head, size = heads.get(uid, (b"", 0))
-                where = f"{folder.folder}, message {uid.decode()}"
-                if wanted(head) and size > MAX_CONTAINER_BYTES:
-                    yield RawMessage(where, problem=TOO_LARGE)
-                else:
-                    yield RawMessage(where, bodies[uid][0] if uid in bodies else head)
-        progress(progress_event(f"Read {folder.folder}:", len(uids), len(uids), len(uids)))
+        try:
+            yield from _messages(imap, folder, wanted, stats, progress, cancel)
+        except (OSError, imaplib.IMAP4.error) as exc:  # a dropped connection, a timeout, a server that gave up
+            raise InputError(
+                f"The mail server {folder.host} stopped answering while its messages were read ({_reason(exc)}); "
+                "nothing was added. Try again."
+            ) from exc
+
+
+def _messages(
+    imap: imaplib.IMAP4_SSL,
+    folder: ImapFolder,
+    wanted: Callable[[bytes], bool],
+    stats: ReadStats,
+    progress: ProgressCallback,
+    cancel: CancelToken,
+) -> Iterator[RawMessage]:
+    uids = _command("search", imap.uid("SEARCH", "ALL"))[0].split()
+    for start in range(0, len(uids), _BATCH):
+        cancel.raise_if_cancelled()
+        batch = uids[start : start + _BATCH]
+        progress(progress_event(f"Reading {folder.folder}:", start, len(uids), start))
+        heads = _fetch(imap, batch, "(UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (FROM SUBJECT)])")
+        whole = [uid for uid, (head, size) in heads.items() if wanted(head) and size <= MAX_CONTAINER_BYTES]
+        bodies: dict[bytes, tuple[bytes, int]] = {}
+        for group in _by_size(whole, {uid: heads[uid][1] for uid in whole}):
+            bodies |= _fetch(imap, group, "(UID RFC822.SIZE BODY.PEEK[])")
+        for uid in batch:
+            stats.messages += 1
+            head, size = heads.get(uid, (b"", 0))
+            where = f"{folder.folder}, message {uid.decode()}"
+            if wanted(head) and size > MAX_CONTAINER_BYTES:
+                yield RawMessage(where, problem=TOO_LARGE)
+            else:
+                yield RawMessage(where, bodies[uid][0] if uid in bodies else head)
+    progress(progress_event(f"Read {folder.folder}:", len(uids), len(uids), len(uids)))
+
+
+def _by_size(uids: list[bytes], sizes: dict[bytes, int]) -> Iterator[list[bytes]]:
+    """``uids`` in groups of at most _FETCH_BYTES together (one larger message alone): memory stays bounded."""
+    group: list[bytes] = []
+    total = 0
+    for uid in uids:
+        if group and total + sizes[uid] > _FETCH_BYTES:
+            yield group
+            group, total = [], 0
+        group.append(uid)
+        total += sizes[uid]
+    if group:
+        yield group
 
 
 class _Session:
