@@ -69,6 +69,7 @@ class LearnPage(QWidget):
         self.job: Job | None = None
         self.kind = LEARN  # what the current (or last) run is
         self.pending = False  # Learn or Teach was pressed while the compose model was still loading
+        self._failed_with: tuple[object, ...] | None = None  # what a failure shown below was about
         self.ready_check: Callable[[], bool] = lambda: True
         self.before_start: Callable[[], None] = lambda: None
         self._build()
@@ -159,7 +160,20 @@ class LearnPage(QWidget):
     def activity(self) -> str:
         return "Teaching" if self.kind == TEACH else "Learning"
 
+    def _context(self) -> tuple[object, ...]:
+        """What a failure depends on: the profile, its texts and the model chosen."""
+        profile = self.session.profile
+        texts = tuple(d.text for d in profile.demonstrations) if profile is not None else ()
+        return (profile.name if profile is not None else None, texts, tuple(self.session.settings.model_json().items()))
+
+    def _show_failure(self, text: str) -> None:
+        self.phase_label.setText(text)
+        self._failed_with = self._context()
+
     def refresh(self) -> None:
+        if self._failed_with is not None and self.job is None and self._context() != self._failed_with:
+            self._failed_with = None  # another profile, other texts or another model: that failure is not theirs
+            self.phase_label.setText("Not started.")
         profile = self.session.profile
         if profile is None:
             self.state_label.setText("No profile is open.")
@@ -269,7 +283,7 @@ class LearnPage(QWidget):
         if state == FAILED or self.model_host.error:  # failed, or failed and the model in use was kept
             # Training would load the same model and fail the same way: one dialog about it is enough.
             what = "The update" if self.kind == TEACH else "Training"
-            self.phase_label.setText(f"{what} did not start: the model could not be loaded (see Settings).")
+            self._show_failure(f"{what} did not start: the model could not be loaded (see Settings).")
             self._ended()
         else:
             self._launch()
@@ -277,6 +291,7 @@ class LearnPage(QWidget):
     def _launch(self) -> None:
         profile = self.session.profile
         assert profile is not None
+        self._failed_with = None
         self.phase_label.setText("Starting…")
         # The update uses the model and the preset that learning uses.
         make, title = (tasks.teach, "The update stopped") if self.kind == TEACH else (tasks.train, "Training stopped")
@@ -355,7 +370,7 @@ class LearnPage(QWidget):
     def _failed(self, exc: BaseException, trace: str) -> None:
         # The dialog with the cause and the next step comes from the error hub; this line stays behind.
         what = "The update stopped" if self.kind == TEACH else "Training stopped"
-        self.phase_label.setText(f"{what}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+        self._show_failure(f"{what}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
         self.progress.setValue(0)
         self.time_label.clear()
 

@@ -148,4 +148,7 @@ def test_a_model_that_cannot_load_ends_in_a_dialog_and_a_stopped_worker(make_win
     assert window.error_boxes[-1].windowTitle() == "Training stopped"
     assert "is not a model folder" in window.error_boxes[-1].text()
     assert learn.phase_label.text().startswith("Training stopped:")
+    window.session.settings.model = "bundled"  # another model: the failure is no longer this profile's news
+    learn.refresh()
+    assert learn.phase_label.text() == "Not started."
     assert learn.learn_button.isEnabled() and not window.session.training
