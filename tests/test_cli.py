@@ -89,7 +89,7 @@ def test_a_negative_temperature_is_refused(capsys) -> None:
         main(["write", "hello", "--temperature", "-1"])
     except SystemExit as exit_:
         assert exit_.code == EXIT_USAGE
-    assert "must be 0 or more" in capsys.readouterr().err
+    assert "must be from 0 (greedy) to 2" in capsys.readouterr().err
 
 
 def test_models_lists_each_recommended_model_with_what_it_would_take_here(capsys) -> None:
