@@ -34,7 +34,9 @@ def add_mail(args: argparse.Namespace, store: ProfileStore, name: str, source: s
     from ditto_desk.core.mailbox.imap import is_imap, parse_imap_url
     from ditto_desk.core.mailbox.picking import DEFAULT_PICKS, pick_representative
     from ditto_desk.core.mailbox.scan import scan_mailbox
+    from ditto_desk.core.profiles.store import validate_profile_name
 
+    name = validate_profile_name(name)  # before a long read, not after it
     count = DEFAULT_PICKS if args.pick is None else args.pick
     if not 1 <= count <= 20:
         raise UsageError("--pick must be from 1 to 20: DITTO learns from a few texts (fewer than ten is best).")
