@@ -190,14 +190,7 @@ def read_plain_text(path: str | Path) -> str:
     """A text file's text, in any encoding the importers read; refused, with why, when it is not a regular file
     (a pipe or a device would never end), is empty, over 1 MB or binary."""
     path = Path(path)
-    try:
-        info = path.stat()
-    except OSError as error:
-        raise _Refused(f"could not read: {_os_reason(error)}") from error
-    if not stat.S_ISREG(info.st_mode):
-        raise _Refused("not a regular file")
-    if info.st_size > MAX_FILE_BYTES:
-        raise _Refused(too_large(info.st_size, MAX_FILE_BYTES))
+    _check_file(path, MAX_FILE_BYTES)
     text = decode_text(_read(path, MAX_FILE_BYTES))
     if looks_binary(text):
         raise _Refused(BINARY)
@@ -245,18 +238,8 @@ def _file_text(path: Path) -> tuple[str, str | None, Email | None]:
     suffix = path.suffix.lower()
     if suffix not in TEXT_SUFFIXES | HTML_SUFFIXES | {".eml", ".docx"}:
         raise _Refused(_UNSUPPORTED_HINTS.get(suffix, f"unsupported file type {suffix}; use {SUPPORTED}"))
-    try:
-        info = path.stat()
-    except OSError as error:
-        raise _Refused(f"could not read: {_os_reason(error)}") from error
-    # Reading a pipe or a device would block or never end.
-    if not stat.S_ISREG(info.st_mode):
-        raise _Refused("not a regular file")
     limit = MAX_FILE_BYTES if suffix in TEXT_SUFFIXES else MAX_CONTAINER_BYTES
-    if info.st_size > limit:
-        raise _Refused(too_large(info.st_size, limit))
-    if info.st_size == 0:
-        raise _Refused("empty file")
+    _check_file(path, limit)
     if suffix == ".docx":
         return docx_text(path), None, None
     data = _read(path, limit)
@@ -271,6 +254,21 @@ def _file_text(path: Path) -> tuple[str, str | None, Email | None]:
     if suffix in HTML_SUFFIXES:
         return html_to_text(decode_text(data)), None, None
     return decode_text(data), None, None
+
+
+def _check_file(path: Path, limit: int) -> None:
+    """Refuse what is not a regular file of 1 to ``limit`` bytes: reading a pipe or a device would block or never
+    end."""
+    try:
+        info = path.stat()
+    except OSError as error:
+        raise _Refused(f"could not read: {_os_reason(error)}") from error
+    if not stat.S_ISREG(info.st_mode):
+        raise _Refused("not a regular file")
+    if info.st_size > limit:
+        raise _Refused(too_large(info.st_size, limit))
+    if info.st_size == 0:
+        raise _Refused("empty file")
 
 
 def _read(path: Path, limit: int) -> bytes:
