@@ -36,6 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: list[str]) -> int:
+    from ditto_desk.core.quiet import quiet_libraries
+
+    quiet_libraries()
     from ditto_desk.cli.exit_codes import EXIT_FAILED
 
     if not wants_window(args):

@@ -109,9 +109,9 @@ class DpoRounds:
         self.reporter = StepReporter(lambda step, logs: False, cancel)
         per_pass, accumulation = micro_batches(config.dpo_batch_size, config.micro_batch_size)
         args = DPOConfig(
-            **common_args(device, config.seed) | {"gradient_checkpointing": config.dpo_gradient_checkpointing},
+            **common_args(device, config.seed) | {"activation_checkpointing": config.dpo_gradient_checkpointing},
             # Non-reentrant: with the reentrant kind, frozen inputs leave the LoRA weights without gradients.
-            gradient_checkpointing_kwargs={"use_reentrant": False},
+            activation_checkpointing_kwargs={"use_reentrant": False},
             per_device_train_batch_size=per_pass,
             gradient_accumulation_steps=accumulation,
             max_steps=max(config.resample_every, 1),

@@ -20,7 +20,7 @@ QUIET_TRAINING = {
     "disable_tqdm": True,
     "bf16": False,
     "fp16": False,
-    "gradient_checkpointing": False,
+    "activation_checkpointing": False,
     "dataloader_num_workers": 0,
 }
 
