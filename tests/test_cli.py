@@ -54,6 +54,18 @@ def test_a_missing_model_folder_is_a_model_error(tmp_path: Path, capsys) -> None
     assert "no config.json" in capsys.readouterr().err
 
 
+def test_the_base_model_writes_without_any_profile(tiny_model_dir: Path, tmp_path: Path, capsys) -> None:
+    missing = str(tmp_path / "no-such-model")
+    assert main(["write", "--base", "hi", "--model", missing]) == EXIT_MODEL
+    err = capsys.readouterr().err
+    assert missing in err and "profile" not in err
+    model = ["--model", str(tiny_model_dir), "--quantization", "none"]
+    assert main(["write", "--base", "A note", "--max-new-tokens", "4", *model]) == EXIT_OK
+    assert ProfileStore().list() == []  # nothing was created for it
+    assert main(["write", "--base", "--profile", "nobody", "A note", *model]) == EXIT_BAD_INPUT  # named, so needed
+    assert "no profile named 'nobody'" in capsys.readouterr().err
+
+
 def test_the_core_imports_no_qt() -> None:
     code = (
         "import importlib, pkgutil, sys, ditto_desk.core as core\n"
@@ -291,3 +303,21 @@ def test_ctrl_c_while_the_libraries_load_says_stopped_not_a_traceback() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 130 and "Traceback" not in done.stderr and "Stopped." in done.stderr
+
+
+def test_a_learning_and_a_draft_show_the_app_s_words_not_the_libraries(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """In a terminal a user reads only what ditto-desk says: no library's warning, deprecation or progress bar."""
+    note = tmp_path / "note.txt"
+    note.write_text("hey all — the rota changes on monday (finally). onward, Maren", encoding="utf-8")
+    model = ["--model", str(tiny_model_dir), "--quantization", "none"]
+    # The quick preset checkpoints DPO's activations, where the libraries warn about deprecated names.
+    tiny = ["--preset", "quick", "--set", "sft_max_steps=1", "--set", "dpo_steps=1", "--set", "n_samples=2"]
+    for args in (
+        ["train", "--profile", "me", str(note), *model, *tiny, "--set", "max_new_tokens=6"],
+        ["write", "--profile", "me", "A note", "--max-new-tokens", "5", *model],
+    ):
+        command = [sys.executable, "-m", "ditto_desk.launcher", *args]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        assert done.returncode == EXIT_OK, done.stderr
+        for chatter in ("Warning", "warn(", "deprecated", "Failed to load", "Loading weights", "it/s]"):
+            assert chatter not in done.stderr + done.stdout, (chatter, done.stderr)

@@ -19,7 +19,10 @@ from ditto_desk.cli.arguments import (
 from ditto_desk.cli.exit_codes import EXIT_OK
 from ditto_desk.core.app_settings import MAX_STYLE_STRENGTH, MIN_STYLE_STRENGTH
 from ditto_desk.core.errors import UsageError
+from ditto_desk.core.profiles.profile import Profile
 from ditto_desk.core.profiles.store import ProfileStore
+
+DEFAULT_PROFILE = "default"
 
 
 def add_parser(sub: Any) -> None:
@@ -32,8 +35,10 @@ def add_parser(sub: Any) -> None:
         "(optional), e.g. 'yes, but not before May'",
     )
     add_reply_to_arg(write, "the draft replies to it")
-    write.add_argument("--profile", default="default")
-    write.add_argument("--base", action="store_true", help="use the base model, without the learned style")
+    write.add_argument("--profile", help=f"whose style (default: {DEFAULT_PROFILE!r})")
+    write.add_argument(
+        "--base", action="store_true", help="use the base model, without the learned style (needs no profile)"
+    )
     write.add_argument("--compare", action="store_true", help="also write the base model's answer")
     write.add_argument(
         "--max-new-tokens", type=positive, help="the longest draft, in tokens (default: from the profile's texts)"
@@ -61,16 +66,17 @@ def run(args: argparse.Namespace, store: ProfileStore) -> int:
     if not args.request.strip() and args.reply_to is None:
         raise UsageError("Say what to write, or give the email you are answering with --reply-to FILE.")
     message = read_reply_to(args.reply_to) or IncomingMessage("")
-    profile = store.load(args.profile)
+    profile = _profile(args, store)
     writer = Writer(load_model(model_settings(args)))
-    if not args.base:
+    if profile is not None and not args.base:
         if not profile.has_adapter:
             print(f"Profile {profile.name!r} is not trained yet: writing with the base model.", file=sys.stderr)
         else:
             writer.use_adapter(profile.active_adapter_dir)
-    bounds = writer.length_for([d.text for d in profile.demonstrations], args.max_new_tokens)
+    demonstrations = profile.demonstrations if profile is not None else []
+    bounds = writer.length_for([d.text for d in demonstrations], args.max_new_tokens)
     options = WriteOptions.within(bounds, args.temperature, seed=args.seed, style_strength=args.style_strength)
-    prompts = [d.prompt for d in profile.demonstrations]
+    prompts = [d.prompt for d in demonstrations]
     request = compose_request(
         writer.loaded.tokenizer, args.request, prompts, message.text, message.sender, message.subject
     )
@@ -84,3 +90,10 @@ def run(args: argparse.Namespace, store: ProfileStore) -> int:
             print(piece, end="", flush=True)
         print()
     return EXIT_OK
+
+
+def _profile(args: argparse.Namespace, store: ProfileStore) -> Profile | None:
+    """The profile whose style the draft takes, and whose texts set its length; the base model alone needs none."""
+    if args.base and args.profile is None and not store.exists(DEFAULT_PROFILE):
+        return None
+    return store.load(args.profile or DEFAULT_PROFILE)
