@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -111,3 +114,62 @@ def test_a_version_saved_before_references_were_kept_is_its_own_reference(traine
     reference = load_file(str(summary.adapter_dir / REFERENCE_WEIGHTS))
     adapter = load_file(str(folder / ADAPTER_WEIGHTS))
     assert all(torch.equal(reference[k], adapter[k]) for k in adapter)
+
+
+# Killed right after the commit point: profile.json has just been replaced to name a new version. Whatever the
+# learning changes beside its adapter (the texts it learned from, the edits it taught) must come with it.
+_KILLED_AFTER_COMMIT = """
+import json, os, sys
+from pathlib import Path
+from ditto_desk.core import atomic
+from ditto_desk.core.jobs import teach_profile, train_profile
+from ditto_desk.core.models.settings import ModelSettings
+from ditto_desk.core.profiles import profile as profile_module
+from ditto_desk.core.profiles.store import ProfileStore
+from ditto_desk.core.texts.demonstration import Demonstration
+from ditto_desk.core.training.config import preset
+
+root, model, job, overrides = Path(sys.argv[1]), sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+store = ProfileStore(root)
+before = store.load("me").active_adapter_dir
+real = atomic.atomic_write_json
+
+def dying(path, obj):
+    real(path, obj)
+    if Path(path).name == "profile.json" and obj.get("active_adapter") != (before and before.name):
+        os._exit(9)  # the new version is committed; nothing after it ran
+
+profile_module.atomic_write_json = dying
+settings, config = ModelSettings(model=model, quantization="none"), preset("quick").with_overrides(**overrides)
+if job == "train":
+    new = [Demonstration(text="hey all, the retro moves to monday at ten. bring snacks. onward, Maren", prompt="")]
+    train_profile(store, "me", settings, config, new_texts=new)
+else:
+    teach_profile(store, "me", settings, config)
+os._exit(0)
+"""
+
+
+@pytest.mark.parametrize("job", ["train", "teach"])
+def test_a_learning_killed_right_after_its_commit_keeps_its_texts_and_edits_with_it(
+    trained, tiny_settings, tiny_config, job: str
+) -> None:
+    profile = trained.load("me")
+    texts = [d.text for d in profile.demonstrations]
+    profile.add_edit(*EDITS[0])
+    overrides = {k: getattr(tiny_config, k) for k in ("sft_max_steps", "dpo_steps", "n_samples", "max_new_tokens")}
+    args = [str(trained.root), tiny_settings.model, job, json.dumps(overrides)]
+    done = subprocess.run([sys.executable, "-c", _KILLED_AFTER_COMMIT, *args], capture_output=True, timeout=600)
+    assert done.returncode == 9, done.stderr.decode()[-2000:]
+
+    reopened = trained.load("me")
+    assert reopened.active_adapter_dir != profile.active_adapter_dir  # the new version is the profile's
+    record = reopened.record
+    assert record is not None
+    if job == "train":
+        assert len(reopened.demonstrations) == len(texts) + 1 == record.demonstrations
+        assert [d.text for d in reopened.demonstrations][: len(texts)] == texts
+    else:
+        assert reopened.waiting_edits() == []  # taught once, not waiting to be taught again
+        assert [e.taught_in for e in reopened.edits()] == [reopened.active_adapter_dir.name]
+    assert reopened.demonstrations == trained.load("me").demonstrations  # made once, and then left alone

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ditto_desk.core.errors import InputError, ProfileError
+from ditto_desk.core.errors import InputError
 from ditto_desk.core.models.loading import LoadedModel, load_model
 from ditto_desk.core.models.settings import ModelSettings, model_name
 from ditto_desk.core.planning.estimates import fitted_config
 from ditto_desk.core.planning.machine import this_machine
 from ditto_desk.core.profiles.adapter_folder import check_base_model
+from ditto_desk.core.profiles.pending import CommitChange
 from ditto_desk.core.profiles.profile import Profile
 from ditto_desk.core.profiles.record import TrainingRecord
 from ditto_desk.core.profiles.store import ProfileStore
@@ -64,15 +65,16 @@ def train_profile(
     profile = store.load(profile_name)
     with profile.training():
         own = [] if replace else profile.demonstrations
-        demonstrations = own + split_new(own, new_texts)[0]
+        added = split_new(own, new_texts)[0]
+        demonstrations = own + added
         if not demonstrations:
             raise InputError(f"The profile {profile_name!r} has no demonstrations yet: add a few of your texts first.")
         texts = [d.text for d in demonstrations]
         loaded, config = _model_and_config(loaded, model_settings, config, texts, progress, cancel)
         run = DittoRun(loaded, demonstrations, config, progress, cancel)
         run.run()
-        adapter_dir = _commit(profile, run, model_settings, progress, start)
-        added = _add_texts(profile, new_texts, replace) if new_texts or replace else []
+        change = CommitChange.adding(new_texts, replace) if new_texts or replace else None
+        adapter_dir = _commit(profile, run, model_settings, progress, start, change=change)
     return _summary(profile, run, adapter_dir, start, texts_added=len(added))
 
 
@@ -105,11 +107,8 @@ def teach_profile(
         loaded, config = _model_and_config(loaded, model_settings, config, texts, progress, cancel)
         run = TeachRun(loaded, profile.demonstrations, waiting, earlier, adapter_dir, config, progress, cancel)
         run.run()
-        committed = _commit(profile, run, model_settings, progress, start, taught_edits=len(waiting))
-        try:
-            profile.mark_taught(waiting, committed.name)
-        except ProfileError as exc:
-            raise ProfileError(f"The update was learned and saved, but {exc}", exc.path) from exc
+        change = CommitChange.teaching(waiting)
+        committed = _commit(profile, run, model_settings, progress, start, taught_edits=len(waiting), change=change)
     return _summary(profile, run, committed, start)
 
 
@@ -135,8 +134,10 @@ def _commit(
     progress: ProgressCallback,
     start: float,
     taught_edits: int | None = None,
+    change: CommitChange | None = None,
 ) -> Path:
-    """Save the run's adapter as the profile's new version, its training record heading its training log."""
+    """Save the run's adapter as the profile's new version, its training record heading its training log, and
+    make ``change`` (the texts it learned from, the edits it taught) in the same step."""
     run.cancel.raise_if_cancelled()
     loaded = run.loaded
     elapsed = time.monotonic() - start
@@ -156,7 +157,7 @@ def _commit(
         samples_cut=run.stats.samples_cut,
         dpo_stopped_at_margin=run.stats.stopped_at_margin,
     )
-    return profile.commit_adapter(run.write_adapter, [record.to_json(), *run.stats.log])
+    return profile.commit_adapter(run.write_adapter, [record.to_json(), *run.stats.log], change)
 
 
 def _summary(
@@ -172,14 +173,3 @@ def _summary(
         model=run.loaded.describe(),
         texts_added=texts_added,
     )
-
-
-def _add_texts(profile: Profile, texts: Sequence[Demonstration], replace: bool) -> list[Demonstration]:
-    """After the commit: the style is saved whatever happens here, so a failure must say so."""
-    try:
-        return profile.add_demonstrations(texts, replace=replace)
-    except ProfileError as exc:
-        raise ProfileError(
-            f"The new style was learned and saved, but the new texts could not be added to the profile: {exc}",
-            exc.path,
-        ) from exc

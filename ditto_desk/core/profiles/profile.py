@@ -3,7 +3,9 @@ going back to an earlier one, and keeping the drafts the user corrected (edits.p
 
 A new adapter becomes active only when profile.json is atomically replaced to point at it: the single
 commit point. Before it, any failure or interrupt removes the new folder and leaves the old profile;
-after it, nothing is rolled back, whatever happens. Commits hold the profile's lock (lock.py).
+after it, nothing is rolled back, whatever happens: what the learning changes beside the adapter (texts added,
+edits taught) is recorded at that same point and made then or, after a crash, when the profile is next opened
+(pending.py). Commits hold the profile's lock (lock.py).
 Every training leaves a version (``adapters/<stamp>``): the newest ``KEPT_VERSIONS`` and the pinned ones
 are kept, and any of them can be made current again, by the same atomic replace of profile.json.
 """
@@ -27,6 +29,7 @@ from ditto_desk.core.profiles.adapter_folder import ADAPTERS_DIR, check_adapter,
 from ditto_desk.core.profiles.edits import EDITS_FILE, Edit, check_edit, edits_json, load_edits
 from ditto_desk.core.profiles.json_files import check_settings, load_demonstrations, parse_json, read_json_of
 from ditto_desk.core.profiles.lock import ProfileLock
+from ditto_desk.core.profiles.pending import PENDING, CommitChange, EditKey
 from ditto_desk.core.profiles.record import TrainingRecord
 from ditto_desk.core.texts.demonstration import Demonstration, split_new
 
@@ -136,7 +139,12 @@ class Profile:
         if active is not None:
             adapter_dir = path / ADAPTERS_DIR / active
             log, _ = check_adapter(adapter_dir, name, hash_files=verify)
-        return cls(path, meta, demonstrations, adapter_dir, log)
+        profile = cls(path, meta, demonstrations, adapter_dir, log)
+        # A learning that died right after its commit point: its change is made now. Busy means the learning is
+        # still making it; a failure (a full disk) leaves it recorded for the next opening.
+        with contextlib.suppress(ProfileError):
+            profile._finish_change(wait=0)
+        return profile
 
     def verify(self) -> None:
         """Re-hash the active adapter against its manifest (e.g. right before loading it into a model)."""
@@ -182,8 +190,14 @@ class Profile:
             self.demonstrations = current
         return added
 
-    def commit_adapter(self, write_files: Callable[[Path], None], training_log: list[dict[str, Any]]) -> Path:
-        """Store a newly trained adapter and make it the active one, all or nothing.
+    def commit_adapter(
+        self,
+        write_files: Callable[[Path], None],
+        training_log: list[dict[str, Any]],
+        change: CommitChange | None = None,
+    ) -> Path:
+        """Store a newly trained adapter and make it the active one, with ``change`` (texts to add, edits taught),
+        all or nothing.
 
         ``write_files(tmpdir)`` writes the PEFT files (``adapter_model.safetensors``,
         ``adapter_config.json``) into a hidden temporary folder. Then the training log and a manifest
@@ -202,11 +216,24 @@ class Profile:
         log = json.loads(json.dumps(list(training_log)))
         with self._lock.held(wait=COMMIT_WAIT_S):
             stamp = new_stamp()
-            final = self._write_adapter(stamp, write_files, log)
+            final = self._write_adapter(stamp, write_files, log, change)
+            try:
+                self._finish_change(wait=COMMIT_WAIT_S)
+            except ProfileError as exc:
+                cause = exc.__cause__
+                reason = (cause.strerror if isinstance(cause, OSError) else None) or str(cause or exc)
+                raise ProfileError(
+                    f"The new style was learned and saved, but the texts or edits it was learned from could not be "
+                    f"recorded with it yet ({reason}). That is done the next time the profile is opened (free some "
+                    "disk space first if the disk is full).",
+                    exc.path,
+                ) from exc
             self._prune_versions()
         return final
 
-    def _write_adapter(self, stamp: str, write_files: Callable[[Path], None], log: list[dict[str, Any]]) -> Path:
+    def _write_adapter(
+        self, stamp: str, write_files: Callable[[Path], None], log: list[dict[str, Any]], change: CommitChange | None
+    ) -> Path:
         adapters = self.adapters_dir
         made_adapters_dir = not adapters.exists()
         tmp = adapters / f"{TMP_PREFIX}{stamp}"
@@ -223,6 +250,7 @@ class Profile:
             "active_adapter": stamp,
             "versions": versions,
             "made_from": made_from,
+            **({PENDING: change.to_json()} if change is not None else {}),
         }
         what = "the trained adapter"
         try:
@@ -301,12 +329,24 @@ class Profile:
             self._write_json(self.path / EDITS_FILE, edits_json([*edits, edit]), "the edit")
         return edit
 
-    def mark_taught(self, taught: Iterable[Edit], version: str) -> None:
-        """Record that the update committed as ``version`` learned from ``taught``."""
-        keys = {e.key for e in taught}
-        with self._lock.held(wait=COMMIT_WAIT_S):
-            edits = [e.taught(version) if e.key in keys else e for e in self.edits()]
-            self._write_json(self.path / EDITS_FILE, edits_json(edits), "which edits were taught")
+    def _finish_change(self, wait: float) -> None:
+        """Make the change recorded with the current version at its commit (pending.py), then drop the record."""
+        if PENDING not in self._meta:
+            return
+        with self._lock.held(wait=wait):
+            change = CommitChange.from_json(self._meta[PENDING])
+            if change is not None and change.changes_texts:
+                self.add_demonstrations(change.texts, replace=change.replace_texts)
+            if change is not None and change.taught and self.active_adapter_dir is not None:
+                self._mark_taught(set(change.taught), self.active_adapter_dir.name)
+            meta = {k: v for k, v in self._meta.items() if k != PENDING}
+            self._write_json(self.path / PROFILE_FILE, meta, "the end of the learning")
+            self._meta = meta
+
+    def _mark_taught(self, keys: set[EditKey], version: str) -> None:
+        """Record that the update committed as ``version`` learned from the edits ``keys`` name."""
+        edits = [e.taught(version) if e.key in keys else e for e in self.edits()]
+        self._write_json(self.path / EDITS_FILE, edits_json(edits), "which edits were taught")
 
     # -- versions ----------------------------------------------------------------------------------
 
