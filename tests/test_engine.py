@@ -17,6 +17,7 @@ from ditto_desk.core.profiles.store import ProfileStore
 from ditto_desk.core.progress import Cancelled, CancelToken, ProgressEvent
 from ditto_desk.core.texts.demonstration import Demonstration
 from ditto_desk.core.training.adapters import POLICY_ADAPTER, REFERENCE_ADAPTER, adapter_weights
+from ditto_desk.core.training.checkpoint import CHECKPOINT_DIR, kept_learning
 from ditto_desk.core.training.engine import DittoRun
 from ditto_desk.core.training.pairs import SamplePool
 from ditto_desk.core.training.sampling import Sample
@@ -117,8 +118,12 @@ def test_cancel_leaves_the_saved_profile_exactly_as_it_was(phase, tiny_settings,
     with pytest.raises(Cancelled):
         train_profile(store, "me", tiny_settings, tiny_config, cancel_in_phase, cancel)
     assert cancelled_at and time.monotonic() - cancelled_at[0] < 5
-    assert snapshot(store.root / "me") == before
+    after = snapshot(store.root / "me")
+    kept = {name for name in after if name.startswith(CHECKPOINT_DIR + "/")}
+    assert {k: v for k, v in after.items() if k not in kept} == before  # the profile itself is as it was
     assert store.load("me").has_adapter
+    # Beside it, what a learning run again continues from: nothing before SFT is over, SFT's result after.
+    assert kept_learning(store.root / "me") == (None if phase == "sft" else "SFT")
 
 
 def test_saved_adapter_is_a_standard_peft_folder(tiny_settings, tiny_config, sample_demos) -> None:

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from ditto_desk.cli.arguments import SAMPLES_DIR, add_model_args, add_training_args, model_settings, parse_overrides
-from ditto_desk.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK
+from ditto_desk.cli.exit_codes import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_OK
 from ditto_desk.cli.terminal import job_progress
 from ditto_desk.core.profiles.store import ProfileStore
+from ditto_desk.core.progress import Cancelled
 
 
 def add_parser(sub: Any) -> None:
@@ -27,6 +28,7 @@ def run(args: argparse.Namespace, store: ProfileStore) -> int:
     from ditto_desk.core.importing.files import import_paths
     from ditto_desk.core.jobs import train_profile
     from ditto_desk.core.texts.demonstration import split_new
+    from ditto_desk.core.training.checkpoint import kept_learning
     from ditto_desk.core.training.config import preset
 
     # Everything is checked before anything is stored: the texts given here join the profile only with
@@ -55,12 +57,22 @@ def run(args: argparse.Namespace, store: ProfileStore) -> int:
             summary = train_profile(
                 store, profile.name, model_settings(args), config, progress, cancel, new_texts=new, replace=replace
             )
-        except BaseException:
-            if existing is None and not store.load(profile.name, verify=False).has_adapter:
+        except BaseException as stopped:
+            kept = kept_learning(profile.path)
+            if kept is None and existing is None and not store.load(profile.name, verify=False).has_adapter:
                 store.delete(profile.name)  # a run that did not succeed leaves no new, empty profile behind
-            raise
+            if kept is None or not isinstance(stopped, (Cancelled, KeyboardInterrupt)):
+                raise
+            print(
+                "\nCancelled. Nothing was learned and no texts were added: the profile is as it was. The learning so "
+                f"far ({kept}) is kept: the same command continues from there.",
+                file=sys.stderr,
+            )
+            return EXIT_CANCELLED
     if existing is None:
         print(f"Created the profile {profile.name!r}.")
+    if summary.resumed:
+        print(f"Continued the stopped learning ({summary.resumed} already done).")
     phases = ", ".join(f"{k} {v:.0f}s" for k, v in summary.phase_seconds.items())
     print(f"Learned the style of {summary.profile!r} in {summary.seconds:.0f}s ({phases}) on {summary.model}.")
     print(f"Adapter saved in {summary.adapter_dir}")

@@ -22,6 +22,7 @@ from ditto_desk.core.profiles.record import TrainingRecord
 from ditto_desk.core.profiles.store import ProfileStore
 from ditto_desk.core.progress import CancelToken, Phase, ProgressCallback, ProgressEvent, ignore_progress
 from ditto_desk.core.texts.demonstration import Demonstration, split_new
+from ditto_desk.core.training.checkpoint import CHECKPOINT_DIR, Checkpoints, LearningKey
 from ditto_desk.core.training.config import TrainingConfig
 from ditto_desk.core.training.engine import DittoRun
 from ditto_desk.core.training.teach import TeachRun
@@ -37,6 +38,7 @@ class TrainingSummary:
     samples_cut: int
     model: str
     texts_added: int = 0  # new texts stored in the profile with this run
+    resumed: str = ""  # what the stopped learning it continued had done ("SFT and 1 of 3 rounds")
 
 
 def train_profile(
@@ -71,11 +73,14 @@ def train_profile(
             raise InputError(f"The profile {profile_name!r} has no demonstrations yet: add a few of your texts first.")
         texts = [d.text for d in demonstrations]
         loaded, config = _model_and_config(loaded, model_settings, config, texts, progress, cancel)
-        run = DittoRun(loaded, demonstrations, config, progress, cancel)
+        # Kept as the learning goes; a stopped or crashed one continues from there when run again (checkpoint.py).
+        checkpoints = Checkpoints(profile.path / CHECKPOINT_DIR, LearningKey.of(demonstrations, config, loaded.name))
+        run = DittoRun(loaded, demonstrations, config, progress, cancel, checkpoints)
         run.run()
         change = CommitChange.adding(new_texts, replace) if new_texts or replace else None
         adapter_dir = _commit(profile, run, model_settings, progress, start, change=change)
-    return _summary(profile, run, adapter_dir, start, texts_added=len(added))
+        checkpoints.remove()
+    return _summary(profile, run, adapter_dir, start, texts_added=len(added), resumed=run.resumed)
 
 
 def teach_profile(
@@ -161,7 +166,12 @@ def _commit(
 
 
 def _summary(
-    profile: Profile, run: DittoRun | TeachRun, adapter_dir: Path, start: float, texts_added: int = 0
+    profile: Profile,
+    run: DittoRun | TeachRun,
+    adapter_dir: Path,
+    start: float,
+    texts_added: int = 0,
+    resumed: str = "",
 ) -> TrainingSummary:
     return TrainingSummary(
         profile=profile.name,
@@ -172,4 +182,5 @@ def _summary(
         samples_cut=run.stats.samples_cut,
         model=run.loaded.describe(),
         texts_added=texts_added,
+        resumed=resumed,
     )

@@ -13,8 +13,10 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QProgressBar, QP
 from ditto_desk.bridge import tasks
 from ditto_desk.bridge.workers import Job
 from ditto_desk.core.planning.estimates import GB, Estimate, Fit, describe_estimate
+from ditto_desk.core.profiles.profile import Profile
 from ditto_desk.core.profiles.record import TrainingRecord
 from ditto_desk.core.progress import Phase, ProgressEvent, format_duration
+from ditto_desk.core.training.checkpoint import kept_learning
 from ditto_desk.core.training.config import DEFAULT_PRESET, PRESETS
 from ditto_desk.ui.loss_plot import LossPlot
 from ditto_desk.ui.model_host import FAILED, ModelHost
@@ -41,6 +43,17 @@ LEARN, TEACH = "learn", "teach"  # what the page runs: DITTO on the texts, or an
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _kept(profile: Profile) -> str:
+    """The stopped learning this profile keeps, if any, and what Learn my style does with it."""
+    done = kept_learning(profile.path)
+    if done is None:
+        return ""
+    return (
+        f"\nA stopped learning is kept ({done} done): Learn my style continues from it if the texts and settings "
+        "are the same."
+    )
 
 
 def describe_training(record: TrainingRecord | None) -> str:
@@ -178,9 +191,11 @@ class LearnPage(QWidget):
         if profile is None:
             self.state_label.setText("No profile is open.")
         elif profile.has_adapter:
-            self.state_label.setText(describe_training(profile.record) + " Learning again replaces it.")
+            self.state_label.setText(
+                describe_training(profile.record) + " Learning again replaces it." + _kept(profile)
+            )
         else:
-            self.state_label.setText("This profile has not learned a style yet.")
+            self.state_label.setText("This profile has not learned a style yet." + _kept(profile))
         name = self.session.settings.preset if self.session.settings.preset in PRESETS else DEFAULT_PRESET
         self.preset_label.setText(f"Preset: {PRESET_NOTES.get(name, name)} (change it in Settings).{self._estimate()}")
         self.update_buttons()
@@ -348,7 +363,9 @@ class LearnPage(QWidget):
             self.compose_button.setText("Back to Compose →")
             self.message.emit("Your style was updated from your edits and saved.")
         else:
-            self.result_label.setText(f"Learned your style in {seconds}. Try it in Compose.")
+            resumed = getattr(summary, "resumed", "")
+            continued = f" It continued the stopped learning ({resumed} already done)." if resumed else ""
+            self.result_label.setText(f"Learned your style in {seconds}.{continued} Try it in Compose.")
             self.compose_button.setText("Next: Compose →")
             self.message.emit("Your style was learned and saved.")
         self.compose_button.show()
@@ -362,6 +379,8 @@ class LearnPage(QWidget):
             kept = "Cancelled — your previous style was kept unchanged."
         else:
             kept = "Cancelled — nothing was saved; this profile still has no learned style."
+        if self.kind != TEACH and profile is not None:
+            kept += _kept(profile)
         self.phase_label.setText(kept)
         self.progress.setValue(0)
         self.time_label.clear()

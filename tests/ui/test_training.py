@@ -152,3 +152,29 @@ def test_a_model_that_cannot_load_ends_in_a_dialog_and_a_stopped_worker(make_win
     learn.refresh()
     assert learn.phase_label.text() == "Not started."
     assert learn.learn_button.isEnabled() and not window.session.training
+
+
+def test_a_stopped_learning_is_kept_offered_and_continued(
+    make_window, tiny_app_settings, ui_training_config, samples, qtbot
+) -> None:
+    window = make_window(training_config=ui_training_config)
+    add_files(window, qtbot, samples[:3])
+    learn = window.learn
+    qtbot.mouseClick(learn.learn_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: learn.phase_label.text().startswith("Round 1 "), timeout=60_000)  # SFT is over
+    job = learn.job
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    with qtbot.waitSignal(job.ended, timeout=10_000):
+        pass
+    kept = "A stopped learning is kept (SFT done): Learn my style continues from it"
+    assert learn.phase_label.text().startswith("Cancelled — nothing was saved") and kept in learn.phase_label.text()
+    assert kept in learn.state_label.text()  # and the page offers it until it is used
+    assert not window.session.profile.has_adapter
+
+    qtbot.mouseClick(learn.learn_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: learn.job is not None, timeout=10_000)
+    with qtbot.waitSignal(learn.job.finished, timeout=120_000):
+        pass
+    qtbot.waitUntil(lambda: learn.job is None, timeout=5000)
+    assert "It continued the stopped learning (SFT already done)." in learn.result_label.text()
+    assert window.session.profile.has_adapter and kept not in learn.state_label.text()

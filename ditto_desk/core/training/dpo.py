@@ -134,12 +134,13 @@ class DpoRounds:
             # the policy's log-probs are the reference's exactly and the implicit rewards carry no dropout noise.
             disable_dropout=True,
         )
+        self.optimizer, self.scheduler = make_optimizer(model, args, config)  # kept whole in a checkpoint
         self.trainer = _ReferenceFromBatchDPOTrainer(
             model=model,
             args=args,
             train_dataset=first_pairs,  # each round's pairs replace these (see train)
             processing_class=tokenizer,
-            optimizers=make_optimizer(model, args, config),
+            optimizers=(self.optimizer, self.scheduler),
             callbacks=[self.reporter],
         )
         self.trainer.remove_callback(PrinterCallback)
