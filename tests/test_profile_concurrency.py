@@ -190,3 +190,23 @@ def _tiny_adapter(folder: Path) -> None:
     header = b'{"__metadata__":{}}'
     (folder / "adapter_model.safetensors").write_bytes(len(header).to_bytes(8, "little") + header)
     (folder / "adapter_config.json").write_text("{}")
+
+
+def test_choosing_a_version_during_a_training_elsewhere_is_refused_in_seconds(store: ProfileStore) -> None:
+    """Pinning or going back to a version needs the profile for a moment; a training holds it for minutes, so
+    the answer comes at once rather than after half a minute of silence."""
+    alice = store.load("Alice")
+    version = alice.commit_adapter(_tiny_adapter, []).name
+    holder = _start(_HOLDER, store, "terminal")
+    (store.root.parent / "go").touch()
+    try:
+        _wait_for(store.root.parent / "holding-terminal", [holder])
+        for choose in (lambda: alice.pin(version), lambda: alice.use_version(version)):
+            started = time.monotonic()
+            with pytest.raises(ProfileError, match="being trained or saved elsewhere"):
+                choose()
+            assert time.monotonic() - started < 5
+        assert not store.load("Alice").pinned
+    finally:
+        (store.root.parent / "stop").touch()
+        holder.communicate(timeout=60)

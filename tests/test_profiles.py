@@ -512,7 +512,7 @@ def test_undo_goes_back_to_what_the_version_was_made_from(store: ProfileStore, t
 
 
 def test_the_newest_versions_and_the_pinned_ones_are_kept(store: ProfileStore, trained: Profile) -> None:
-    from ditto_desk.core.profiles.profile import KEPT_VERSIONS
+    from ditto_desk.core.profiles.versions import KEPT_VERSIONS
 
     first = trained.active_adapter_dir
     assert first is not None

@@ -1,5 +1,5 @@
 """One loaded profile: reading its folder, saving its texts, committing a trained adapter,
-going back to an earlier one, and keeping the drafts the user corrected (edits.py).
+going back to an earlier one (versions.py), and keeping the drafts the user corrected (edits.py).
 
 A new adapter becomes active only when profile.json is atomically replaced to point at it: the single
 commit point. Before it, any failure or interrupt removes the new folder and leaves the old profile;
@@ -31,6 +31,7 @@ from ditto_desk.core.profiles.json_files import check_settings, load_demonstrati
 from ditto_desk.core.profiles.lock import ProfileLock
 from ditto_desk.core.profiles.pending import PENDING, CommitChange, EditKey
 from ditto_desk.core.profiles.record import TrainingRecord
+from ditto_desk.core.profiles.versions import ProfileVersions, is_plain_dir_name
 from ditto_desk.core.texts.demonstration import Demonstration, split_new
 
 FORMAT = 1
@@ -42,7 +43,6 @@ TMP_PREFIX = ".tmp-"
 # another window) is refused rather than left waiting.
 COMMIT_WAIT_S = 30.0
 EDIT_WAIT_S = 3.0  # keeping an edit runs on the window's own thread: a busy profile is said, not waited for
-KEPT_VERSIONS = 5  # unpinned adapter versions kept, the current one among them
 _UNREADABLE = object()
 
 
@@ -55,13 +55,7 @@ def new_stamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:6]
 
 
-def _is_plain_dir_name(value: object) -> bool:
-    return (
-        isinstance(value, str) and bool(value) and not value.startswith(".") and not any(c in value for c in "/\\:\0")
-    )
-
-
-class Profile:
+class Profile(ProfileVersions):
     """One loaded profile. Build it with :meth:`ProfileStore.load` / :meth:`ProfileStore.create`."""
 
     def __init__(
@@ -125,7 +119,7 @@ class Profile:
                 path / PROFILE_FILE,
             )
         active = meta.get("active_adapter")
-        if fmt != FORMAT or (active is not None and not _is_plain_dir_name(active)):
+        if fmt != FORMAT or (active is not None and not is_plain_dir_name(active)):
             problem = "has no valid format number" if fmt != FORMAT else "names an invalid adapter folder"
             raise ProfileError(
                 f"The profile '{name}' is damaged: {PROFILE_FILE} {problem}. {restore}", path / PROFILE_FILE
@@ -171,6 +165,9 @@ class Profile:
             atomic_write_json(path, obj)
         except OSError as exc:
             raise self._save_failed(what, exc) from exc
+
+    def _write_meta(self, meta: dict[str, Any], what: str) -> None:
+        self._write_json(self.path / PROFILE_FILE, meta, what)
 
     def save_demonstrations(self, demos: Iterable[Demonstration]) -> None:
         """Atomically replace demonstrations.json, then the in-memory list."""
@@ -347,76 +344,3 @@ class Profile:
         """Record that the update committed as ``version`` learned from the edits ``keys`` name."""
         edits = [e.taught(version) if e.key in keys else e for e in self.edits()]
         self._write_json(self.path / EDITS_FILE, edits_json(edits), "which edits were taught")
-
-    # -- versions ----------------------------------------------------------------------------------
-
-    @property
-    def pinned(self) -> list[str]:
-        value = self._meta.get("pinned_adapters")
-        return [v for v in value if _is_plain_dir_name(v)] if isinstance(value, list) else []
-
-    def versions(self) -> list[str]:
-        """The committed adapter versions on disk, newest first (their names sort by when they were trained).
-        A folder left by a training that never committed is not one."""
-        listed = self._meta.get("versions")
-        names = {v for v in listed if _is_plain_dir_name(v)} if isinstance(listed, list) else set()
-        active = self._meta.get("active_adapter")
-        if _is_plain_dir_name(active):
-            names.add(active)  # a profile from before versions names its one adapter only here
-        return sorted((v for v in names if (self.adapters_dir / v).is_dir()), reverse=True)
-
-    def use_version(self, stamp: str) -> None:
-        """Make the adapter version ``stamp`` current again, exactly as it was saved (checked first)."""
-        if stamp not in self.versions():
-            raise ProfileError(f"The profile '{self.name}' has no version {stamp!r}.", self.adapters_dir / stamp)
-        with self._lock.held(wait=COMMIT_WAIT_S):
-            folder = self.adapters_dir / stamp
-            log, _ = check_adapter(folder, self.name, hash_files=True)
-            meta = {**self._meta, "active_adapter": stamp}
-            self._write_json(self.path / PROFILE_FILE, meta, "the choice of version")
-            self._committed(meta, folder, log)
-
-    def undo(self) -> str:
-        """Go back to the version the current one was made from (or, for a version from before that was
-        recorded, the one trained before it); returns its name."""
-        current = self.active_adapter_dir.name if self.active_adapter_dir else None
-        kept = self.versions()
-        parent = self._made_from().get(current or "")
-        if parent not in kept:
-            older = [v for v in kept if current is not None and v < current]
-            parent = older[0] if older else None
-        if parent is None:
-            raise ProfileError(f"The profile '{self.name}' has no earlier learned style to go back to.", self.path)
-        self.use_version(parent)
-        return parent
-
-    def _made_from(self) -> dict[str, str]:
-        recorded = self._meta.get("made_from")
-        if not isinstance(recorded, dict):
-            return {}
-        return {v: p for v, p in recorded.items() if _is_plain_dir_name(v) and _is_plain_dir_name(p)}
-
-    def pin(self, stamp: str, pinned: bool = True) -> None:
-        """Keep (or stop keeping) the version ``stamp`` whatever the number of newer ones."""
-        if stamp not in self.versions():
-            raise ProfileError(f"The profile '{self.name}' has no version {stamp!r}.", self.adapters_dir / stamp)
-        with self._lock.held(wait=COMMIT_WAIT_S):
-            kept = [v for v in self.pinned if v != stamp] + ([stamp] if pinned else [])
-            meta = {**self._meta, "pinned_adapters": kept}
-            self._write_json(self.path / PROFILE_FILE, meta, "the pinned versions")
-            self._meta = meta
-
-    def _kept_versions(self, new: str) -> list[str]:
-        """The versions to keep once ``new`` is committed: the newest unpinned ones and every pinned one."""
-        candidates = sorted({*self.versions(), new}, reverse=True)
-        unpinned = [v for v in candidates if v not in self.pinned]
-        return [v for v in candidates if v in self.pinned or v in unpinned[:KEPT_VERSIONS]]
-
-    def _prune_versions(self) -> None:
-        # After the commit: best effort. Anything left (e.g. a file Windows still holds open) is not a
-        # version profile.json lists, and goes at the next commit; so does a crashed training's folder.
-        keep = set(self.versions())
-        with contextlib.suppress(OSError):
-            for entry in self.adapters_dir.iterdir():
-                if entry.is_dir() and entry.name not in keep:
-                    shutil.rmtree(entry, ignore_errors=True)
