@@ -121,6 +121,28 @@ def test_txt_md_and_extensionless_files_import(tmp_path: Path) -> None:
     assert all(d.prompt for d in result.demonstrations)
 
 
+@pytest.mark.parametrize(
+    ("front", "title"),
+    [
+        ('---\ntitle: "Moving the retro"\ndate: 2026-03-01\ntags: [team]\n---\n', "Moving the retro"),
+        ("+++\ntitle = 'Moving the retro'\ndraft = false\n+++\n\n", "Moving the retro"),
+        ("---\nlayout: post\n---\n", None),
+    ],
+)
+def test_a_posts_front_matter_is_not_its_words_and_its_title_is_the_request(
+    tmp_path: Path, front: str, title: str | None
+) -> None:
+    post = write(tmp_path / "post.md", "\ufeff" + front + BODY)
+    (demo,) = import_paths([post]).demonstrations
+    assert demo.text == BODY
+    assert demo.prompt == (f"Write an email about: {title}" if title else derive_prompt(BODY))
+
+
+def test_a_text_that_opens_with_a_rule_keeps_it(tmp_path: Path) -> None:
+    text = "---\nNot front matter, just a rule above a note.\n---\n" + BODY
+    assert import_paths([write(tmp_path / "note.md", text)]).demonstrations[0].text == text
+
+
 @pytest.mark.parametrize("suffix", [".html", ".htm"])
 def test_html_gives_visible_text_with_paragraphs(tmp_path: Path, suffix: str) -> None:
     html = """<!DOCTYPE html><html><head><title>Blog</title><style>p {color: red}</style></head>

@@ -34,3 +34,21 @@ def looks_binary(text: str) -> bool:
 def drop_controls(text: str) -> str:
     """The text without control characters other than tab and line feed: noise in training data."""
     return _DROPPED_CONTROLS.sub("", text)
+
+
+# A static-site post's front matter: YAML between "---" lines or TOML between "+++" lines, first in the file, with
+# at least one "key: value" or "key = value" line (so a text that merely opens with a rule is left alone).
+_FRONT_MATTER = re.compile(r"\A(---|\+\+\+)[ \t]*\n((?:.*\n)*?)\1[ \t]*(?:\n|\Z)")
+_FRONT_MATTER_FIELD = re.compile(r"^\s*([A-Za-z_][\w-]*)\s*[:=]\s*(.*?)\s*$", re.MULTILINE)
+
+
+def split_front_matter(text: str) -> tuple[str, str | None]:
+    """The text without its front matter, and the post's title from it (None without one)."""
+    match = _FRONT_MATTER.match(text)
+    if match is None:
+        return text, None
+    fields = {key.lower(): value for key, value in _FRONT_MATTER_FIELD.findall(match.group(2))}
+    if not fields:
+        return text, None
+    title = fields.get("title", "").strip().strip("\"'").strip()
+    return text[match.end() :], title or None

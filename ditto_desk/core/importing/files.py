@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ditto_desk.core.errors import Refused as _Refused
-from ditto_desk.core.importing.cleaning import drop_controls, looks_binary, strip_terminal_codes
+from ditto_desk.core.importing.cleaning import drop_controls, looks_binary, split_front_matter, strip_terminal_codes
 from ditto_desk.core.importing.decoding import decode_text
 from ditto_desk.core.importing.docx import docx_text
 from ditto_desk.core.importing.eml import Email, read_eml
@@ -253,7 +253,8 @@ def _file_text(path: Path) -> tuple[str, str | None, Email | None]:
         return email.reply.own, email.subject, email
     if suffix in HTML_SUFFIXES:
         return html_to_text(decode_text(data)), None, None
-    return decode_text(data), None, None
+    text, title = split_front_matter(decode_text(data).lstrip("\ufeff"))  # a post's title, not part of its words
+    return text, title, None
 
 
 def _check_file(path: Path, limit: int) -> None:
