@@ -421,3 +421,12 @@ def test_the_real_mail_corpus_imports_whole() -> None:
     assert result.refused == []
     assert len(result.demonstrations) == 36
     assert not any(line.lstrip().startswith(">") for d in result.demonstrations for line in d.text.splitlines())
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-8-sig"])
+def test_an_email_saved_as_utf16_or_with_a_byte_order_mark_imports_as_any_email(tmp_path: Path, encoding: str) -> None:
+    mail = f"From: Ann <ann@example.org>\nSubject: The release\nContent-Type: text/plain; charset=utf-8\n\n{BODY}\n"
+    saved = tmp_path / "saved.eml"
+    saved.write_bytes(mail.encode(encoding))
+    (demo,) = import_paths([saved]).demonstrations
+    assert demo.text == BODY and demo.prompt == "Write an email about: The release"

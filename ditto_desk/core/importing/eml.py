@@ -60,6 +60,7 @@ class Email:
 
 def read_eml(data: bytes) -> Email:
     """An email's body taken apart, its subject and its sender."""
+    data = _as_bytes_of_mail(data)
     _check_shape(data)
     message = email.message_from_bytes(data, policy=policy.compat32)
     body = _find_body(message)
@@ -75,6 +76,18 @@ def read_eml(data: bytes) -> Email:
     if not reply.own.strip():
         raise Refused("nothing left after removing quoted replies and the signature")
     return Email(reply, _subject(message), _sender(message))
+
+
+def _as_bytes_of_mail(data: bytes) -> bytes:
+    """An email saved as UTF-16 (Windows' "Unicode" text) or with a UTF-8 byte-order mark, as the 8-bit bytes the
+    mail parser reads: otherwise its headers are not seen, and come in as the author's words."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace").encode("utf-8")
+    head = data[:400]
+    for offset, codec in ((1, "utf-16-le"), (0, "utf-16-be")):  # no mark: ASCII headers with a zero byte each
+        if len(head) >= 40 and head[offset::2].count(0) >= 0.9 * len(head[offset::2]):
+            return data.decode(codec, errors="replace").encode("utf-8")
+    return data.removeprefix(codecs.BOM_UTF8)
 
 
 def _check_shape(data: bytes) -> None:
