@@ -53,8 +53,9 @@ class ComposePage(QWidget):
         self.session = session
         self.model_host = model_host
         self.job: Job | None = None
+        self._shown_profile = session.profile.name if session.profile is not None else None
         self._build()
-        session.profile_changed.connect(self.refresh)
+        session.profile_changed.connect(self._profile_changed)
         model_host.state_changed.connect(self.refresh)
         self.refresh()
 
@@ -182,6 +183,18 @@ class ComposePage(QWidget):
     @property
     def writing(self) -> bool:
         return self.job is not None
+
+    def _profile_changed(self) -> None:
+        """Another profile's drafts are not this one's: they go (a reload of the same profile keeps them)."""
+        name = self.session.profile.name if self.session.profile is not None else None
+        if name != self._shown_profile and not self.writing:
+            self.output.clear()
+            self.base_output.clear()
+            self.status.clear()
+            self.teach_bar.forget()
+            self.write_button.setText("Write")
+        self._shown_profile = name
+        self.refresh()
 
     def refresh(self, *_: object) -> None:
         profile = self.session.profile

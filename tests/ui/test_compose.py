@@ -37,6 +37,13 @@ def test_draft_streams_piece_by_piece_with_the_base_model_when_untrained(make_wi
     qtbot.mouseClick(compose.copy_button, Qt.MouseButton.LeftButton)
     assert QGuiApplication.clipboard().text() == compose.output.toPlainText().strip()
 
+    draft = compose.output.toPlainText()
+    window.session.reload_profile()  # the same profile opened again (after a learning, say) keeps its draft
+    assert compose.output.toPlainText() == draft
+    assert window.session.create_profile("Someone else")  # another person's draft is not theirs
+    assert compose.output.toPlainText() == "" and compose.status.text() == ""
+    assert compose.write_button.text() == "Write" and not compose.copy_button.isEnabled()
+
 
 def test_stop_ends_the_draft_quickly(make_window, tiny_app_settings, qtbot) -> None:
     window = make_window(autoload_model=True)
