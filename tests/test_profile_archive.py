@@ -394,3 +394,20 @@ def test_the_command_line(alice: Profile, tmp_path: Path, tiny_model_dir: Path, 
     assert ProfileStore().list() == ["Alice 2"]
     assert main(["profiles", "export-merged", "Alice 2", str(tmp_path / "merged"), *model]) == EXIT_OK
     assert (tmp_path / "merged" / "model.safetensors").is_file()
+
+
+def test_the_corrected_drafts_travel_taught_or_waiting_as_they_were(
+    alice: Profile, machine2: ProfileStore, tmp_path: Path
+) -> None:
+    alice.add_edit("Write an email about: the offsite", "Dear all, the offsite is Friday.", "hey all — friday!")
+    current = alice.active_adapter_dir
+    assert current is not None
+    alice._mark_taught({alice.edits()[0].key}, current.name)  # as the update committed as this version did
+    alice.add_edit("Write an email about: the build", "The build is broken.", "heads up — build's red")
+    archive = export_archive(alice, tmp_path / "alice.zip")
+
+    imported = import_archive(machine2, archive, "Alice at home")
+    edits = imported.edits()
+    assert [(e.request, e.draft, e.edited) for e in edits] == [(e.request, e.draft, e.edited) for e in alice.edits()]
+    assert [e.edited for e in imported.waiting_edits()] == ["heads up — build's red"]  # the one still to teach
+    assert imported.active_adapter_dir is not None and edits[0].taught_in == imported.active_adapter_dir.name

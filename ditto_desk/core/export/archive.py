@@ -1,8 +1,9 @@
 """One file that carries a profile to another computer: its texts, settings and trained style.
 
 A zip (deflated) holding ``ditto-desk-archive.json`` (format, version, profile name, base model, and the
-size and SHA-256 of every other member), ``profile.json``, ``demonstrations.json``, ``settings.json`` and,
-when trained, ``adapter/`` (``adapter_model.safetensors``, ``adapter_config.json``, ``training-log.json``).
+size and SHA-256 of every other member), ``profile.json``, ``demonstrations.json``, ``settings.json``, the
+corrected drafts (``edits.json``) if any and, when trained, ``adapter/`` (``adapter_model.safetensors``,
+``adapter_config.json``, ``training-log.json``).
 
 Importing trusts nothing in the file: archive_checks.py checks the zip's directory before a byte is
 unpacked, then each member as it is streamed with a bounded read into a hidden folder inside the profiles
@@ -25,6 +26,7 @@ import uuid
 import zipfile
 import zlib
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,7 @@ from ditto_desk.core.export.archive_checks import (
 from ditto_desk.core.export.destination import new_file
 from ditto_desk.core.models.settings import BUNDLED_NAME
 from ditto_desk.core.profiles.adapter_folder import ADAPTER_CONFIG, ADAPTERS_DIR, MANIFEST, TRAINING_LOG, seal
+from ditto_desk.core.profiles.edits import EDITS_FILE, edits_json, load_edits
 from ditto_desk.core.profiles.json_files import parse_json, read_json
 from ditto_desk.core.profiles.profile import (
     DEMOS_FILE,
@@ -62,6 +65,7 @@ from ditto_desk.core.profiles.profile import (
 from ditto_desk.core.profiles.store import MAX_NAME_LENGTH, ProfileStore, validate_profile_name
 from ditto_desk.core.texts.demonstration import Demonstration
 
+_TAUGHT_BY_EXPORTED = "the exported style"  # an edit's taught_in inside an archive: the style travelling with it
 _EMPTY = {DEMOS_FILE: b"[]\n", SETTINGS_FILE: b"{}\n"}  # a missing file means "none yet", as on load
 _DEFAULT_LIMITS = ArchiveLimits()
 
@@ -77,6 +81,7 @@ def export_archive(profile: Profile, file: Path | str, replace: bool = False) ->
     fresh = Profile.load(profile.path)  # every file checked, the adapter hashed: nothing damaged leaves
     members: dict[str, Path | bytes] = {n: fresh.path / n for n in TEXTS}
     members |= {n: data for n, data in _EMPTY.items() if not (fresh.path / n).exists()}
+    members |= {EDITS_FILE: _edits_for_archive(fresh)} if fresh.edits() else {}
     hashes: dict[str, str] = {}
     base_model = None
     if fresh.active_adapter_dir is not None:
@@ -115,6 +120,14 @@ def export_archive(profile: Profile, file: Path | str, replace: bool = False) ->
         raise
     fsync_dir(file.parent)
     return file
+
+
+def _edits_for_archive(profile: Profile) -> bytes:
+    """The corrected drafts, each marked taught or waiting as it is for the style exported: the versions that
+    taught them stay behind, so a taught edit names the archive's own style (imported under a new name)."""
+    current = profile.active_adapter_dir.name if profile.active_adapter_dir is not None else None
+    edits = [replace(e, taught_in=None if e.waiting(current) else _TAUGHT_BY_EXPORTED) for e in profile.edits()]
+    return json.dumps(edits_json(edits), indent=2, ensure_ascii=False).encode()
 
 
 def _add_member(zf: zipfile.ZipFile, name: str, source: Path | bytes) -> dict[str, Any]:
@@ -236,6 +249,7 @@ def _unpack(
                         zf, info, (staging if rel == member else adapter) / rel, manifest["files"][member], file
                     )
             created, log = _check_unpacked(staging, adapter, manifest["base_model"], file)
+            _adopt_edits(staging, stamp if log is not None else None, file)
             if log is None:
                 adapter.rmdir()  # untrained: an empty adapters/, as create() makes
             else:
@@ -269,6 +283,18 @@ def _unpack(
                 root.rmdir()
         raise
     return store.load(name)
+
+
+def _adopt_edits(staging: Path, version: str | None, file: Path) -> None:
+    """Check the archive's edits, and make those its style was taught name the version it is imported as."""
+    if not (staging / EDITS_FILE).exists():
+        return
+    try:
+        edits = load_edits(staging / EDITS_FILE, staging.name)
+    except ProfileError as exc:
+        raise refused(file, f"its corrected drafts are damaged ({exc})") from exc
+    taught = [replace(e, taught_in=version if e.taught_in is not None and version else None) for e in edits]
+    atomic_write_json(staging / EDITS_FILE, edits_json(taught))
 
 
 def _check_unpacked(staging: Path, adapter: Path, base: str | None, file: Path) -> tuple[str, list[Any] | None]:

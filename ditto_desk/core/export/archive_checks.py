@@ -23,6 +23,7 @@ from typing import Any
 
 from ditto_desk.core.errors import ArchiveError
 from ditto_desk.core.profiles.adapter_folder import ADAPTER_CONFIG, ADAPTER_WEIGHTS, MANIFEST
+from ditto_desk.core.profiles.edits import EDITS_FILE
 from ditto_desk.core.profiles.json_files import parse_json
 from ditto_desk.core.profiles.profile import DEMOS_FILE, PROFILE_FILE, SETTINGS_FILE
 
@@ -31,6 +32,7 @@ FORMAT_NAME = "ditto-desk-profile-archive"
 VERSION = 1
 ADAPTER_PREFIX = "adapter/"
 TEXTS = (PROFILE_FILE, DEMOS_FILE, SETTINGS_FILE)
+OPTIONAL = (EDITS_FILE,)  # archives from before edits travelled have none
 UNLISTED = "it was changed or damaged after the export"
 _MB = 1 << 20
 _TAMPERED = "Ditto Desk never exports such a file, so it may have been tampered with"
@@ -69,7 +71,9 @@ def _member_problem(info: zipfile.ZipInfo, limits: ArchiveLimits) -> str | None:
             "as other kinds (such as .bin, .pt or .pkl) can run programs when loaded"
         )
     rest = name.removeprefix(ADAPTER_PREFIX)
-    if name not in (ARCHIVE_MANIFEST, *TEXTS) and (rest in (name, MANIFEST) or len(parts) != 2 or rest.startswith(".")):
+    if name not in (ARCHIVE_MANIFEST, *TEXTS, *OPTIONAL) and (
+        rest in (name, MANIFEST) or len(parts) != 2 or rest.startswith(".")
+    ):
         return f"it holds {name}, which is not part of a profile. {_TAMPERED}"
     if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         return f"{name} is encrypted, or packed in a way Ditto Desk does not read"
