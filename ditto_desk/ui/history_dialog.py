@@ -4,8 +4,6 @@ earlier version current again."""
 
 from __future__ import annotations
 
-import json
-
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -80,8 +78,7 @@ class HistoryDialog(QDialog):
     def _selected(self) -> None:
         rows = self.table.selectionModel().selectedRows()
         version = self.versions[rows[0].row()] if rows else None
-        settings = version.settings if version is not None else None
-        self.settings.setPlainText(json.dumps(settings, indent=2) if settings else "")
+        self.settings.setPlainText(version.settings_text() if version is not None else "")
         self.use_button.setEnabled(version is not None and not version.current and not version.problem)
 
     def _use(self) -> None:

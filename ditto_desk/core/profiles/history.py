@@ -35,6 +35,15 @@ class LearnedVersion:
         """The training settings as used."""
         return self.record.config if self.record is not None else None
 
+    def settings_text(self) -> str:
+        """The training settings as used, one "name: value" line each, for a person to read."""
+        settings = self.settings or {}
+        lines = []
+        for name, value in sorted(settings.items()):
+            shown = ", ".join(map(str, value)) if isinstance(value, list) else "none" if value is None else value
+            lines.append(f"{name.replace('_', ' ')}: {shown}")
+        return "\n".join(lines)
+
     def describe(self) -> str:
         """The version, its marks and :meth:`summary`: one line of ``profiles history``."""
         head = self.version + (f" ({', '.join(self.marks)})" if self.marks else "")
