@@ -56,6 +56,7 @@ QUANTIZATION_LABELS = {
 }
 
 
+DOWNLOADS = tuple(m for m in CATALOG if not m.bundled)  # the bundled model has its own choice above the table
 CATALOG_COLUMNS = ("Model", "Download", "Licence", "Learning needs", "Here", "Learning takes")
 
 FIT_LABELS = {
@@ -63,6 +64,14 @@ FIT_LABELS = {
     Fit.TIGHT: "tight: close other programs",
     Fit.TOO_BIG: "too big for this computer",
 }
+
+
+def _took(estimates: list[tuple[CatalogModel, Estimate]] | None) -> str:
+    """What learning takes here with the bundled model, as the table says it for the others."""
+    bundled = next((e for m, e in estimates or [] if m.bundled), None)
+    if bundled is None or bundled.seconds is None:
+        return ""
+    return f" · learning takes about {format_rough_duration(bundled.seconds)} here"
 
 
 class SettingsDialog(QDialog):
@@ -81,7 +90,7 @@ class SettingsDialog(QDialog):
 
         model_box = QGroupBox("Model")
         grid = QGridLayout(model_box)
-        self.bundled = QRadioButton(f"Bundled: {BUNDLED_NAME} (on this computer, no download)")
+        self.bundled = QRadioButton(f"Bundled: {BUNDLED_NAME} (on this computer, no download){_took(estimates)}")
         self.hub = QRadioButton("A Hugging Face model id:")
         self.folder = QRadioButton("A model folder or .gguf file on this computer:")
         self.kind = QButtonGroup(self)
@@ -145,14 +154,14 @@ class SettingsDialog(QDialog):
         self._load(settings)
 
     def _catalog_table(self, estimates: list[tuple[CatalogModel, Estimate]] | None) -> QTableWidget:
-        table = QTableWidget(len(CATALOG), len(CATALOG_COLUMNS))
+        table = QTableWidget(len(DOWNLOADS), len(CATALOG_COLUMNS))
         table.setHorizontalHeaderLabels(CATALOG_COLUMNS)
         table.verticalHeader().hide()
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         by_id = {model.repo_id: estimate for model, estimate in estimates or []}
-        for row, model in enumerate(CATALOG):
+        for row, model in enumerate(DOWNLOADS):
             estimate = by_id.get(model.repo_id)
             licence = f"{model.licence} (gated)" if model.gated else model.licence
             cells = [model.repo_id, f"{model.download_bytes / GB:.1f} GB", licence]
@@ -180,7 +189,7 @@ class SettingsDialog(QDialog):
     def _catalog_chosen(self) -> None:
         rows = self.catalog.selectionModel().selectedRows()
         if rows:
-            self.hub_id.setText(CATALOG[rows[0].row()].repo_id)
+            self.hub_id.setText(DOWNLOADS[rows[0].row()].repo_id)
             self.hub.setChecked(True)
 
     def _load(self, s: AppSettings) -> None:

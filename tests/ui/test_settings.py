@@ -123,15 +123,21 @@ def test_the_model_picker_shows_what_each_model_would_take_here(
     assert [model for model, _ in rows] == list(CATALOG)
     dialog = SettingsDialog(window.session.settings, window, rows)
     qtbot.addWidget(dialog)
-    assert dialog.catalog.rowCount() == len(CATALOG)
+    # The bundled model is one choice, with what it takes here; the table lists the models one downloads.
+    assert dialog.bundled.text().startswith("Bundled: SmolLM2-135M-Instruct (on this computer, no download)")
+    assert "learning takes about" in dialog.bundled.text()
+    downloads = [m for m in CATALOG if not m.bundled]
+    assert dialog.catalog.rowCount() == len(CATALOG) - 1 == len(downloads)
+    listed = [dialog.catalog.item(row, 0).text() for row in range(dialog.catalog.rowCount())]
+    assert "HuggingFaceTB/SmolLM2-135M-Instruct" not in listed
     cells = [dialog.catalog.item(0, column).text() for column in range(dialog.catalog.columnCount())]
-    assert cells[0] == "HuggingFaceTB/SmolLM2-135M-Instruct" and cells[1].endswith("GB")
+    assert cells[0] == "HuggingFaceTB/SmolLM2-360M-Instruct" and cells[1].endswith("GB")
     assert cells[3].endswith("GB") and cells[4] in ("fits", "tight: close other programs", "too big for this computer")
     assert cells[5].startswith("about ")
-    gated = next(i for i, m in enumerate(CATALOG) if m.gated)
+    gated = next(i for i, m in enumerate(downloads) if m.gated)
     assert "(gated)" in dialog.catalog.item(gated, 2).text()
     dialog.catalog.selectRow(3)
-    assert dialog.hub.isChecked() and dialog.chosen_model() == CATALOG[3].repo_id
+    assert dialog.hub.isChecked() and dialog.chosen_model() == downloads[3].repo_id
     assert dialog.problem() is None
 
     # Measured on a busy machine, the times say so, on the Learn page and beside the picker.

@@ -210,7 +210,11 @@ def test_teach_runs_an_update_with_progress_and_cancel(
     assert dialog.table.rowCount() == 2
     assert dialog.table.item(0, 2).text().startswith("taught 1 edit") and dialog.table.item(1, 1).text() == "current"
     shown = dialog.settings.toPlainText().splitlines()
-    assert "teach steps: 2" in shown and "lora targets: q_proj, k_proj, v_proj, o_proj" in shown and dialog.use_button.isEnabled()
+    assert (
+        "teach steps: 2" in shown
+        and "lora targets: q_proj, k_proj, v_proj, o_proj" in shown
+        and dialog.use_button.isEnabled()
+    )
     assert "{" not in dialog.settings.toPlainText()  # read as settings, not as the file that keeps them
     dialog.use_button.click()
     assert window.session.profile.active_adapter_dir == profile.active_adapter_dir

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ditto_desk.core.models.settings import BUNDLED_NAME
+
 APACHE = "Apache-2.0"
 BYTES_PER_BF16 = 2
 
@@ -77,6 +79,11 @@ class CatalogModel:
     @property
     def download_bytes(self) -> int:
         return self.shape.params * BYTES_PER_BF16
+
+    @property
+    def bundled(self) -> bool:
+        """The model the app ships with: chosen as "the bundled model", never downloaded."""
+        return self.name == BUNDLED_NAME
 
 
 SMOLLM2 = "HuggingFaceTB/SmolLM2-{}-Instruct"
