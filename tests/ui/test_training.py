@@ -178,3 +178,25 @@ def test_a_stopped_learning_is_kept_offered_and_continued(
     qtbot.waitUntil(lambda: learn.job is None, timeout=5000)
     assert "It continued the stopped learning (SFT already done)." in learn.result_label.text()
     assert window.session.profile.has_adapter and kept not in learn.state_label.text()
+
+
+def test_the_app_can_write_while_it_learns(make_window, tiny_app_settings, ui_training_config, samples, qtbot) -> None:
+    """The Learn page says the app can be used meanwhile: Compose writes a draft while a learning runs."""
+    long_run = ui_training_config.with_overrides(sft_max_steps=400, sft_stop_loss=0.0)
+    window = make_window(autoload_model=True, training_config=long_run)
+    add_files(window, qtbot, samples[:3])
+    qtbot.waitUntil(lambda: window.model_host.state == "ready", timeout=60_000)
+    learn, compose = window.learn, window.compose
+    qtbot.mouseClick(learn.learn_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(plotted_losses(learn.plot)) >= 1, timeout=60_000)  # learning, mid-SFT
+    window.tabs.setCurrentWidget(compose)
+    compose.length.setValue(12)
+    compose.request.setPlainText("A short note to the team about Friday")
+    assert compose.write_button.isEnabled()
+    qtbot.mouseClick(compose.write_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not compose.writing, timeout=60_000)
+    assert compose.output.toPlainText().strip() and learn.training  # a draft, and the learning still going
+    job = learn.job
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    with qtbot.waitSignal(job.ended, timeout=10_000):
+        pass
