@@ -2,10 +2,11 @@
 always old or new (never a style without its texts), the second run continues or starts afresh and says which, and
 its style is the one an unbroken learning learns (same seed).
 
-    python benchmarks/bench_resume_kills.py [--kills 20] [--seed 0] [--keep DIR]
+    python benchmarks/bench_resume_kills.py [--kills 20] [--seed 0] [--keep DIR] [--small]
 
-Each trial is a fresh profile learning the bundled sample texts with the bundled model through `ditto-desk train`
-(a small budget, so that a trial takes a minute), killed after a random share of an unbroken run's time.
+Each trial is a fresh profile learning the bundled sample texts through `ditto-desk train` (a small budget),
+killed at a random moment in the first 80 % of an unbroken run's time, with the bundled model or, with --small, a
+4-layer model of random weights and the bundled tokenizer (the same engine, checkpoints and commits, in seconds).
 """
 
 from __future__ import annotations
@@ -31,9 +32,35 @@ BUDGET = ["--preset", "quick", "--set", "sft_max_steps=6", "--set", "dpo_steps=4
 BUDGET += ["--set", "n_samples=2", "--set", "max_new_tokens=48"]
 
 
-def command(root: Path, profile: str) -> list[str]:
+def command(root: Path, profile: str, model: list[str]) -> list[str]:
     launcher = [sys.executable, "-m", "ditto_desk.launcher", "--profiles-dir", str(root)]
-    return [*launcher, "train", "--profile", profile, "--samples", *BUDGET]
+    return [*launcher, "train", "--profile", profile, "--samples", *BUDGET, *model]
+
+
+def small_model(folder: Path) -> list[str]:
+    """A small Llama of random weights with the bundled model's tokenizer, saved in ``folder``."""
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from ditto_desk.core.models.sources import prepare_bundled_model
+
+    if not (folder / "config.json").exists():
+        tokenizer = AutoTokenizer.from_pretrained(prepare_bundled_model())
+        torch.manual_seed(0)
+        config = LlamaConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=4,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+            tie_word_embeddings=True,
+        )
+        LlamaForCausalLM(config).save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+    return ["--model", str(folder), "--quantization", "none"]
 
 
 def weights(store: ProfileStore, profile: str) -> dict[str, torch.Tensor]:
@@ -60,11 +87,13 @@ def main() -> int:
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", type=Path, help="a folder for the profiles (default: a temporary one)")
+    parser.add_argument("--small", action="store_true", help="a small random model instead of the bundled one")
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="resume-kills-"))
+    model = small_model(root.parent / f"{root.name}-model") if args.small else []
     store = ProfileStore(root)
     start = time.monotonic()
-    subprocess.run(command(root, "unbroken"), check=True, capture_output=True)
+    subprocess.run(command(root, "unbroken", model), check=True, capture_output=True)
     unbroken_s = time.monotonic() - start
     unbroken = weights(store, "unbroken")
     print(f"unbroken learning: {unbroken_s:.0f} s")
@@ -74,8 +103,8 @@ def main() -> int:
     tally: dict[str, int] = {}
     for trial in range(1, args.kills + 1):
         name = f"trial-{trial}"
-        at = rng.uniform(1.0, unbroken_s)
-        running = subprocess.Popen(command(root, name), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        at = rng.uniform(1.0, 0.8 * unbroken_s)  # the model loads first; the commit comes at the very end
+        running = subprocess.Popen(command(root, name, model), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
             running.wait(timeout=at)
             finished_first = True
@@ -85,7 +114,7 @@ def main() -> int:
             finished_first = False
         after_kill = state(store, name) if not finished_first else "finished before the kill"
         kept = kept_learning(root / name) or "–"
-        second = subprocess.run(command(root, name), capture_output=True, text=True)
+        second = subprocess.run(command(root, name, model), capture_output=True, text=True)
         said = next(
             (line.strip() for line in second.stdout.splitlines() + second.stderr.splitlines() if "afresh" in line),
             "",
