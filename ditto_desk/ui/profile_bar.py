@@ -3,6 +3,9 @@ archive (to take a style to another computer)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -100,13 +103,19 @@ class ProfileBar(QWidget):
         profile = self.session.profile
         if profile is None:
             return
-        file, _ = QFileDialog.getSaveFileName(
-            self, "Export profile", f"{profile.name}.ditto.zip", "Ditto Desk profiles (*.zip)"
-        )
+        suggested = str(Path(documents_folder()) / f"{profile.name}.ditto.zip")  # not the folder the app runs in
+        file, _ = QFileDialog.getSaveFileName(self, "Export profile", suggested, "Ditto Desk profiles (*.zip)")
         if file and self.session.export_profile(file):
             QMessageBox.information(self, "Export profile", f"“{profile.name}” was saved to {file}.")
 
     def import_profile(self) -> None:
-        file, _ = QFileDialog.getOpenFileName(self, "Import profile", "", "Ditto Desk profiles (*.zip);;All files (*)")
+        kinds = "Ditto Desk profiles (*.zip);;All files (*)"
+        file, _ = QFileDialog.getOpenFileName(self, "Import profile", documents_folder(), kinds)
         if file:
             self.session.import_profile(file)
+
+
+def documents_folder() -> str:
+    """Where the file dialogs of exports and imports open: the user's documents (or home) folder."""
+    found = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return found or str(Path.home())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QColor, QPalette
@@ -105,17 +106,26 @@ def test_profiles_new_switch_rename_delete(make_window, monkeypatch, qtbot) -> N
 
 
 def test_a_profile_exported_from_the_window_imports_as_a_new_one(make_window, monkeypatch, qtbot, tmp_path) -> None:
+    from PySide6.QtCore import QStandardPaths
     from PySide6.QtWidgets import QFileDialog
 
     window = make_window()
     session, bar = window.session, window.profile_bar
     session.profile.save_demonstrations([Demonstration(TEXT, "Write a note")])
     archive = tmp_path / "my-style.ditto.zip"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(archive), ""))
+    offered: list[str] = []
+
+    def save_as(parent, title, suggested, kinds):
+        offered.append(suggested)
+        return str(archive), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_as)
     told: list[str] = []
     monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text: told.append(text))
     bar.export_button.click()
     assert archive.is_file() and told and str(archive) in told[0]
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    assert offered == [str(Path(documents or Path.home()) / "My style.ditto.zip")]  # not the folder the app runs in
 
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(archive), ""))
     bar.import_button.click()  # the name is taken here: refused, with a free one offered, nothing changed
