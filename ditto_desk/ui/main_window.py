@@ -26,6 +26,7 @@ from ditto_desk.ui.compose_page import ComposePage
 from ditto_desk.ui.demos_page import DemonstrationsPage
 from ditto_desk.ui.errors import show_error
 from ditto_desk.ui.learn_page import LearnPage
+from ditto_desk.ui.menus import add_menus
 from ditto_desk.ui.model_host import FAILED, IDLE, LOADING, READY, ModelHost
 from ditto_desk.ui.profile_bar import ProfileBar
 from ditto_desk.ui.session import Session
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
 
         self._connect()
         self._shortcuts()
+        add_menus(self, session, self.profile_bar, self.open_settings, self.model_label.text)
         self.session.open_start_profile()
         self._model_state(self.model_host.state)
 

@@ -167,3 +167,16 @@ def test_undo_last_learning_brings_back_the_style_before(make_window, qtbot) -> 
     assert session.profile.active_adapter_dir == first
     assert ProfileStore().load("My style").active_adapter_dir == first
     assert not learn.undo_button.isEnabled()  # nothing before the first
+
+
+def test_the_menu_bar_has_the_profile_actions_and_help(make_window, monkeypatch, qtbot) -> None:
+    window = make_window()
+    menus = {a.text(): a.menu() for a in window.menuBar().actions()}
+    assert list(menus) == ["&File", "&Help"]
+    file_items = [a.text() for a in menus["&File"].actions() if not a.isSeparator()]
+    assert file_items == ["&New profile…", "&Import a profile…", "&Export this profile…", "&Settings…\tCtrl+,", "&Quit"]
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "about", lambda parent, title, text: shown.append(text))
+    about = next(a for a in menus["&Help"].actions() if a.text() == "&About Ditto Desk")
+    about.trigger()
+    assert shown and shown[0].startswith("Ditto Desk 0.") and str(window.session.store.root) in shown[0]
