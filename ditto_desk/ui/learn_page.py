@@ -83,6 +83,7 @@ class LearnPage(QWidget):
         self.kind = LEARN  # what the current (or last) run is
         self.pending = False  # Learn or Teach was pressed while the compose model was still loading
         self._failed_with: tuple[object, ...] | None = None  # what a failure shown below was about
+        self._plotted: tuple[object, ...] | None = None  # the profile and style whose learning the plot shows
         self.ready_check: Callable[[], bool] = lambda: True
         self.before_start: Callable[[], None] = lambda: None
         self._build()
@@ -196,9 +197,28 @@ class LearnPage(QWidget):
             )
         else:
             self.state_label.setText("This profile has not learned a style yet." + _kept(profile))
+        self._show_how_it_was_learned()
         name = self.session.settings.preset if self.session.settings.preset in PRESETS else DEFAULT_PRESET
         self.preset_label.setText(f"Preset: {PRESET_NOTES.get(name, name)} (change it in Settings).{self._estimate()}")
         self.update_buttons()
+
+    def _show_how_it_was_learned(self) -> None:
+        """With no learning under way, the plot shows how the current style was learned, from its training log (after
+        a restart, or on opening another profile), rather than staying empty."""
+        shown = self._shown()
+        if self.session.training or self.pending or shown == self._plotted:
+            return
+        self._plotted = shown
+        profile = self.session.profile
+        self.plot.show_log(profile.training_log if profile is not None and profile.has_adapter else [])
+        if self.plot.steps and self.phase_label.text() == "Not started.":
+            self.phase_label.setText("The plot shows how the current style was learned.")
+        elif not self.plot.steps and self.phase_label.text() == "The plot shows how the current style was learned.":
+            self.phase_label.setText("Not started.")
+
+    def _shown(self) -> tuple[object, ...] | None:
+        profile = self.session.profile
+        return (profile.name, profile.active_adapter_dir) if profile is not None else None
 
     def _run_estimate(self) -> Estimate | None:
         """What the run will take here, once the model is loaded and the profile has texts."""
@@ -277,6 +297,7 @@ class LearnPage(QWidget):
         self.before_start()  # the update learns from the texts too: edits in progress reach the file first
         self.session.set_training(True)
         self.plot.clear()
+        self._plotted = self._shown()  # a cancelled run's steps stay in view; a new style's log replaces them
         self.progress.setValue(0)
         self.result_label.clear()
         self.compose_button.hide()

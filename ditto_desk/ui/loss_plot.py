@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -108,6 +109,15 @@ class LossPlot(QWidget):
         if event.reward_margin is not None:
             self._append("margin", event.reward_margin)
         return True
+
+    def show_log(self, log: list[dict[str, Any]]) -> None:
+        """Plot a finished learning's steps from its training log (the entries a run's events were made from)."""
+        self.clear()
+        for entry in log:
+            loss, margin = entry.get("loss"), entry.get("reward_margin")
+            if entry.get("phase") in (Phase.SFT, Phase.DPO) and isinstance(loss, (int, float)):
+                margin = float(margin) if isinstance(margin, (int, float)) else None
+                self.add(ProgressEvent(entry["phase"], "", loss=float(loss), reward_margin=margin))
 
     @property
     def margin_y(self) -> list[float]:

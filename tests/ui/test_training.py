@@ -200,3 +200,25 @@ def test_the_app_can_write_while_it_learns(make_window, tiny_app_settings, ui_tr
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     with qtbot.waitSignal(job.ended, timeout=10_000):
         pass
+
+
+def test_after_a_restart_the_learn_page_shows_how_the_style_was_learned(
+    make_window, tiny_app_settings, ui_training_config, samples, qtbot
+) -> None:
+    window = make_window(training_config=ui_training_config)
+    add_files(window, qtbot, samples[:3])
+    learn = window.learn
+    qtbot.mouseClick(learn.learn_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: learn.job is not None, timeout=10_000)
+    with qtbot.waitSignal(learn.job.finished, timeout=120_000):
+        pass
+    qtbot.waitUntil(lambda: learn.job is None, timeout=5000)
+    live = plotted_losses(learn.plot)
+    assert len(live) >= 4
+
+    again = make_window(training_config=ui_training_config)  # the app opened again on this profile
+    assert again.session.profile.has_adapter
+    assert again.learn.phase_label.text() == "The plot shows how the current style was learned."
+    assert plotted_losses(again.learn.plot) == live  # the same steps, from the style's training log
+    assert again.session.create_profile("Another")  # a profile with no style: an empty plot, not the other's
+    assert plotted_losses(again.learn.plot) == [] and again.learn.phase_label.text() == "Not started."
