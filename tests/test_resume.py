@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from ditto_desk.core.importing.files import import_paths
 from ditto_desk.core.jobs import train_profile
 from ditto_desk.core.models.loading import load_model
 from ditto_desk.core.profiles.store import ProfileStore
@@ -54,6 +55,13 @@ def test_a_stopped_learning_continues_to_the_style_an_unbroken_one_learns(
             assert torch.equal(resumed[adapter][name], tensor), (adapter, name)
     losses = [(e["phase"], e.get("loss")) for e in unbroken_run.stats.log]
     assert [(e["phase"], e.get("loss")) for e in resumed_run.stats.log] == losses  # the whole log, as if unbroken
+
+
+def test_the_same_files_imported_again_are_the_same_learning(tiny_config) -> None:
+    samples = sorted((Path(__file__).resolve().parents[1] / "resources" / "samples").iterdir())
+    first, again = (import_paths(samples).demonstrations for _ in range(2))
+    assert [d.id for d in first] != [d.id for d in again]  # each import names its texts anew
+    assert LearningKey.of(first, tiny_config, "m") == LearningKey.of(again, tiny_config, "m")
 
 
 def test_other_texts_or_settings_start_afresh_and_say_why(tiny_settings, tiny_config, sample_demos, tmp_path) -> None:

@@ -45,7 +45,10 @@ class LearningKey:
 
     @classmethod
     def of(cls, demonstrations: list[Demonstration], config: TrainingConfig, model: str) -> LearningKey:
-        return cls(_digest([d.to_json() for d in demonstrations]), _digest(config.to_json()), model)
+        # What the learning reads of each text: not its id or the file it came from, which a second import of the
+        # same files (the same command run again) gives anew.
+        texts = [{k: v for k, v in d.to_json().items() if k not in ("id", "source")} for d in demonstrations]
+        return cls(_digest(texts), _digest(config.to_json()), model)
 
     def to_json(self) -> dict[str, str]:
         return {"texts": self.texts, "settings": self.settings, "model": self.model}
