@@ -115,10 +115,9 @@ def main() -> int:
         after_kill = state(store, name) if not finished_first else "finished before the kill"
         kept = kept_learning(root / name) or "–"
         second = subprocess.run(command(root, name, model), capture_output=True, text=True)
-        said = next(
-            (line.strip() for line in second.stdout.splitlines() + second.stderr.splitlines() if "afresh" in line),
-            "",
-        ) or next((line.strip() for line in second.stdout.splitlines() if line.startswith("Continued")), "")
+        lines = second.stdout.splitlines() + second.stderr.splitlines()
+        said = next((line[line.index("Starting afresh") :] for line in lines if "Starting afresh" in line), "")
+        said = said or next((line.strip() for line in lines if line.startswith("Continued")), "")
         said = said or ("failed: " + second.stderr.strip().splitlines()[-1] if second.returncode else "started anew")
         after = state(store, name)
         if after == "new":
