@@ -411,3 +411,20 @@ def test_the_corrected_drafts_travel_taught_or_waiting_as_they_were(
     assert [(e.request, e.draft, e.edited) for e in edits] == [(e.request, e.draft, e.edited) for e in alice.edits()]
     assert [e.edited for e in imported.waiting_edits()] == ["heads up — build's red"]  # the one still to teach
     assert imported.active_adapter_dir is not None and edits[0].taught_in == imported.active_adapter_dir.name
+
+
+def test_a_full_disk_while_saving_the_merged_model_is_said_and_leaves_nothing(
+    alice: Profile, settings: ModelSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import transformers.modeling_utils
+    from safetensors import SafetensorError
+
+    def full_disk(*args, **kwargs):  # what safetensors raises when the disk fills (seen on a full tmpfs)
+        raise SafetensorError("Error while serializing: I/O error: No space left on device (os error 28)")
+
+    monkeypatch.setattr(transformers.modeling_utils, "safe_save_file", full_disk)
+    out = tmp_path / "exports"
+    out.mkdir()
+    with pytest.raises(ProfileError, match="No space left on device.*Nothing was exported"):
+        export_merged(alice, settings, out / "merged")
+    assert list(out.iterdir()) == []  # no half-written folder, no temporary one

@@ -16,6 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from safetensors import SafetensorError
+
 from ditto_desk.core.atomic import fsync_dir, fsync_file
 from ditto_desk.core.errors import ProfileError
 from ditto_desk.core.export.destination import new_folder
@@ -89,9 +91,11 @@ def export_merged(
         fsync_dir(dest.parent)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, OSError):
+        # safetensors reports a failed write (a full disk) as its own error, not as an OSError.
+        if isinstance(exc, (OSError, SafetensorError)):
+            reason = getattr(exc, "strerror", None) or str(exc)
             raise ProfileError(
-                f"Could not save the merged model to {dest} ({exc.strerror or exc}). Nothing was exported; check "
+                f"Could not save the merged model to {dest} ({reason}). Nothing was exported; check "
                 "that the disk has free space (a merged model is as large as the model itself) and try again.",
                 dest,
             ) from exc

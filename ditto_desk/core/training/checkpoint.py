@@ -111,6 +111,7 @@ class Checkpoints:
     def save(self, checkpoint: Checkpoint, n_rounds: int) -> bool:
         """Replace the checkpoint with ``checkpoint``, whole or not at all; False if the disk refused it (a full disk:
         the learning goes on, with the previous checkpoint kept)."""
+        from safetensors import SafetensorError
         from safetensors.torch import save_file
 
         parent = self.folder.parent
@@ -132,7 +133,7 @@ class Checkpoints:
                 os.rename(self.folder, old)
             os.rename(fresh, self.folder)
             fsync_dir(parent)
-        except OSError:
+        except (OSError, SafetensorError):  # safetensors says a full disk its own way
             shutil.rmtree(fresh, ignore_errors=True)
             if old.exists() and not self.folder.exists():
                 with contextlib.suppress(OSError):
