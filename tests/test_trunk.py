@@ -16,6 +16,7 @@ from ditto_desk.core.profiles.store import ProfileStore
 from ditto_desk.core.progress import Cancelled, CancelToken, ProgressEvent
 from ditto_desk.core.training import trunk as trunk_module
 from ditto_desk.core.training.adapters import POLICY_ADAPTER, adapter_weights
+from ditto_desk.core.training.checkpoint import CHECKPOINT_DIR, kept_learning
 from ditto_desk.core.training.engine import DittoRun
 from ditto_desk.core.training.trunk import Trunk, above
 
@@ -149,7 +150,10 @@ def test_a_cancelled_run_above_the_trunk_changes_nothing(tiny_settings, tiny_con
 
     with pytest.raises(Cancelled):
         train_profile(store, "me", tiny_settings, config, cancel_in_dpo, cancel)
-    assert {p: p.read_bytes() for p in sorted((store.root / "me").rglob("*")) if p.is_file()} == before
+    after = {p: p.read_bytes() for p in sorted((store.root / "me").rglob("*")) if p.is_file()}
+    kept = store.root / "me" / CHECKPOINT_DIR
+    assert {p: data for p, data in after.items() if kept not in p.parents} == before  # the profile is as it was
+    assert kept_learning(store.root / "me") == "SFT"  # and beside it, what the same learning continues from
 
 
 def test_a_style_learned_on_the_top_layers_is_taught_above_its_trunk(tiny_settings, tiny_config, sample_demos) -> None:
