@@ -116,3 +116,14 @@ def test_a_profile_keeps_its_stopped_learning_until_the_next_one_commits(
     assert learned.has_adapter and kept_learning(learned.path) is None
     assert not (learned.path / CHECKPOINT_DIR).exists()  # removed once the learning committed
     assert train_profile(store, "me", tiny_settings, tiny_config).resumed == ""  # the next learning starts afresh
+
+
+def test_a_damaged_checkpoint_starts_afresh_saying_so(tiny_config, sample_demos, tmp_path: Path) -> None:
+    from ditto_desk.core.training.checkpoint import Checkpoint
+
+    checkpoints = Checkpoints(tmp_path / CHECKPOINT_DIR, LearningKey.of(sample_demos, tiny_config, "tiny"))
+    assert checkpoints.save(Checkpoint(1, {"policy/w": torch.zeros(2), "torch_rng": torch.get_rng_state()}), 2)
+    kept, why = checkpoints.load()  # written whole, but missing what a round needs
+    assert kept is None and why.startswith("the stopped learning's checkpoint could not be read")
+    (tmp_path / CHECKPOINT_DIR / "tensors.safetensors").write_bytes(b"\x00" * 64)  # and with damaged tensors
+    assert checkpoints.load()[0] is None

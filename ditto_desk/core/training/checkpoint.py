@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # torch is imported where tensors are handled: the window rea
 CHECKPOINT_DIR = "learning-checkpoint"
 TENSORS, STATE, ABOUT = "tensors.safetensors", "state.json", "about.json"
 FORMAT = 1
+_NEEDED = {"done_steps", "rng", "pool", "stats", "clock"}  # what every checkpoint's state holds
 
 
 def _digest(data: Any) -> str:
@@ -95,6 +96,7 @@ class Checkpoints:
     def load(self) -> tuple[Checkpoint | None, str]:
         """This learning's checkpoint, if it has one; otherwise why a checkpoint there is not used ("" when there is
         none at all)."""
+        from safetensors import SafetensorError
         from safetensors.torch import load_file
 
         if not self.exists():
@@ -104,8 +106,11 @@ class Checkpoints:
             changed = self.key.what_changed(state.get("key")) if state.get("format") == FORMAT else "it is too old"
             if changed:
                 return None, changed
-            return Checkpoint(int(state["rounds_done"]), load_file(str(self.folder / TENSORS)), state["state"]), ""
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            kept = Checkpoint(int(state["rounds_done"]), load_file(str(self.folder / TENSORS)), state["state"])
+            if not kept.state.keys() >= _NEEDED or "torch_rng" not in kept.tensors or not kept.group("policy"):
+                raise ValueError("parts of it are missing")
+            return kept, ""
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, SafetensorError) as exc:
             return None, f"the stopped learning's checkpoint could not be read ({exc})"
 
     def save(self, checkpoint: Checkpoint, n_rounds: int) -> bool:
