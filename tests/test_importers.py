@@ -430,3 +430,13 @@ def test_an_email_saved_as_utf16_or_with_a_byte_order_mark_imports_as_any_email(
     saved.write_bytes(mail.encode(encoding))
     (demo,) = import_paths([saved]).demonstrations
     assert demo.text == BODY and demo.prompt == "Write an email about: The release"
+
+
+def test_an_html_table_reads_row_by_row_not_cell_by_cell(tmp_path: Path) -> None:
+    page = (
+        "<p>Here is the rota for next week, as we agreed on Friday.</p><table><tr><th>Day</th><th>Who</th></tr>"
+        "<tr><td>Monday</td><td>Ann</td></tr><tr><td>Tuesday</td><td>Bo</td></tr></table><p>Thanks, Maren</p>"
+    )
+    (demo,) = import_paths([write(tmp_path / "rota.html", page)]).demonstrations
+    rota = "Day | Who\nMonday | Ann\nTuesday | Bo"
+    assert demo.text == f"Here is the rota for next week, as we agreed on Friday.\n\n{rota}\n\nThanks, Maren"

@@ -23,10 +23,13 @@ MAX_ELEMENTS = 100_000
 _BLOCK_TAGS = frozenset(
     (  # noqa: SIM905 - a word list reads better than one tag per line
         "address article aside blockquote caption center dd details div dl dt fieldset figcaption figure "
-        "footer form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody td th "
-        "thead tfoot tr ul"
+        "footer form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table ul"
     ).split()
 )
+# A table reads row by row: each row a line, its cells apart by " | " (a cell as a paragraph of its own made a
+# table of twenty cells twenty paragraphs of one word).
+_ROW_TAGS, _CELL_TAGS = frozenset({"tr"}), frozenset({"td", "th"})
+CELL_SEPARATOR = " | "
 _INVISIBLE_TAGS = frozenset(
     "script style head title noscript template svg object iframe".split()  # noqa: SIM905
 )
@@ -79,6 +82,8 @@ class _TextCollector:
         self.elements = 0
         self.newlines = 0  # line breaks owed before the next text: 1 after a <br>, 2 (a blank line) at most
         self.line_start = True
+        self.row_written = False  # the table row under way has text: the next cell's text is set apart
+        self.cell_owed = False
 
     def start(self, tag: str, attrib: Mapping[str, str]) -> None:
         if self.pending:
@@ -106,6 +111,11 @@ class _TextCollector:
             self.newlines = 2
         elif tag == "br" and not self.hidden:
             self.newlines = min(self.newlines + 1, 2)
+        elif tag in _ROW_TAGS:
+            self.newlines = max(self.newlines, 1)
+            self.row_written = self.cell_owed = False
+        elif tag in _CELL_TAGS:
+            self.cell_owed = self.row_written
         self.flags.append(flags)
 
     def end(self, tag: str) -> None:
@@ -143,6 +153,10 @@ class _TextCollector:
             self.parts.append("\n" * self.newlines)
             self.newlines = 0
             self.line_start = True
+        elif self.cell_owed:
+            text = CELL_SEPARATOR + text.lstrip()
+        self.cell_owed = False
+        self.row_written = True
         if self.quote:
             # Quoted text as plain-text mail writes it: every line begins with "> ".
             text = text.replace("\n", "\n> ")
