@@ -5,7 +5,6 @@ from the drafts corrected in Compose (teach by editing) runs here too, the same 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton, QVBoxLayout, QWidget
@@ -13,11 +12,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QProgressBar, QP
 from ditto_desk.bridge import tasks
 from ditto_desk.bridge.workers import Job
 from ditto_desk.core.planning.estimates import GB, Estimate, Fit, describe_estimate
-from ditto_desk.core.profiles.profile import Profile
-from ditto_desk.core.profiles.record import TrainingRecord
 from ditto_desk.core.progress import Phase, ProgressEvent, format_duration
-from ditto_desk.core.training.checkpoint import kept_learning
 from ditto_desk.core.training.config import DEFAULT_PRESET, PRESETS
+from ditto_desk.ui.learn_words import describe_training, kept_words
 from ditto_desk.ui.loss_plot import LossPlot
 from ditto_desk.ui.model_host import FAILED, ModelHost
 from ditto_desk.ui.session import Session
@@ -39,36 +36,6 @@ PHASE_TITLES = {  # when an event comes without a message of its own
 # Getting the model ready often reports no fraction: the bar is then left alone, not reset to 0.
 _MODEL_PHASES = (Phase.DOWNLOAD, Phase.CONVERT, Phase.LOAD)
 LEARN, TEACH = "learn", "teach"  # what the page runs: DITTO on the texts, or an update from the edits
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def _kept(profile: Profile) -> str:
-    """The stopped learning this profile keeps, if any, and what Learn my style does with it."""
-    done = kept_learning(profile.path)
-    if done is None:
-        return ""
-    return (
-        f"\nA stopped learning is kept ({done} done): Learn my style continues from it if the texts and settings "
-        "are the same."
-    )
-
-
-def describe_training(record: TrainingRecord | None) -> str:
-    """One line about the profile's current adapter, from its training record."""
-    if record is None:
-        return "This profile has a learned style."
-    try:
-        when = datetime.fromisoformat(str(record.finished)).astimezone().strftime("%d %b %Y, %H:%M")
-    except ValueError:
-        when = "earlier"
-    model = record.model_name or "the model"
-    if record.taught_edits is not None:
-        return f"Style updated on {when} from {_plural(record.taught_edits, 'edit')} of its drafts with {model}."
-    texts = f" from {_plural(record.demonstrations, 'text')}" if record.demonstrations is not None else ""
-    return f"Style learned on {when}{texts} with {model}."
 
 
 class LearnPage(QWidget):
@@ -193,10 +160,10 @@ class LearnPage(QWidget):
             self.state_label.setText("No profile is open.")
         elif profile.has_adapter:
             self.state_label.setText(
-                describe_training(profile.record) + " Learning again replaces it." + _kept(profile)
+                describe_training(profile.record) + " Learning again replaces it." + kept_words(profile)
             )
         else:
-            self.state_label.setText("This profile has not learned a style yet." + _kept(profile))
+            self.state_label.setText("This profile has not learned a style yet." + kept_words(profile))
         self._show_how_it_was_learned()
         name = self.session.settings.preset if self.session.settings.preset in PRESETS else DEFAULT_PRESET
         self.preset_label.setText(f"Preset: {PRESET_NOTES.get(name, name)} (change it in Settings).{self._estimate()}")
@@ -401,7 +368,7 @@ class LearnPage(QWidget):
         else:
             kept = "Cancelled — nothing was saved; this profile still has no learned style."
         if self.kind != TEACH and profile is not None:
-            kept += _kept(profile)
+            kept += kept_words(profile)
         self.phase_label.setText(kept)
         self.progress.setValue(0)
         self.time_label.clear()
