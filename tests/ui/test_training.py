@@ -171,11 +171,7 @@ def test_a_stopped_learning_is_kept_offered_and_continued(
     assert kept in learn.state_label.text()  # and the page offers it until it is used
     assert not window.session.profile.has_adapter
 
-    qtbot.mouseClick(learn.learn_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: learn.job is not None, timeout=10_000)
-    with qtbot.waitSignal(learn.job.finished, timeout=120_000):
-        pass
-    qtbot.waitUntil(lambda: learn.job is None, timeout=5000)
+    _learn_to_the_end(learn, qtbot)
     assert "It continued the stopped learning (SFT already done)." in learn.result_label.text()
     assert window.session.profile.has_adapter and kept not in learn.state_label.text()
 
@@ -208,11 +204,7 @@ def test_after_a_restart_the_learn_page_shows_how_the_style_was_learned(
     window = make_window(training_config=ui_training_config)
     add_files(window, qtbot, samples[:3])
     learn = window.learn
-    qtbot.mouseClick(learn.learn_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: learn.job is not None, timeout=10_000)
-    with qtbot.waitSignal(learn.job.finished, timeout=120_000):
-        pass
-    qtbot.waitUntil(lambda: learn.job is None, timeout=5000)
+    _learn_to_the_end(learn, qtbot)
     live = plotted_losses(learn.plot)
     assert len(live) >= 4
 
@@ -222,3 +214,12 @@ def test_after_a_restart_the_learn_page_shows_how_the_style_was_learned(
     assert plotted_losses(again.learn.plot) == live  # the same steps, from the style's training log
     assert again.session.create_profile("Another")  # a profile with no style: an empty plot, not the other's
     assert plotted_losses(again.learn.plot) == [] and again.learn.phase_label.text() == "Not started."
+
+
+def _learn_to_the_end(learn, qtbot) -> None:
+    """Press Learn my style and wait until the learning has finished and the page is idle again."""
+    qtbot.mouseClick(learn.learn_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: learn.job is not None, timeout=10_000)
+    with qtbot.waitSignal(learn.job.finished, timeout=120_000):
+        pass
+    qtbot.waitUntil(lambda: learn.job is None, timeout=5000)
